@@ -1,0 +1,1 @@
+"""The IoT sensor platform: TapStack and one construct per concern."""

@@ -1,0 +1,1 @@
+"""The self-mutating delivery pipeline of the IoT sensor platform."""

@@ -1,0 +1,1 @@
+"""IoT sensor processor: `consume` (Kinesis -> PostgreSQL + Redis + dead letters) and `serve` (query API)."""

@@ -1,0 +1,53 @@
+"""Command line: `processor consume`, `processor serve`, `processor healthcheck`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+from processor.config import ConfigError, ConsumerSettings, ServerSettings
+from processor.logs import configure_logging
+
+# The consumer touches this file after every loop; the container health check reads its age.
+HEARTBEAT = Path(os.environ.get("HEARTBEAT_FILE", "/tmp/processor-consume.heartbeat"))  # noqa: S108
+HEARTBEAT_MAX_AGE_SECONDS = 120
+
+
+def healthcheck() -> int:
+    """Healthy when `serve` answers /health with 200, or when `consume` has looped recently."""
+    if HEARTBEAT.exists():
+        return 0 if time.time() - HEARTBEAT.stat().st_mtime < HEARTBEAT_MAX_AGE_SECONDS else 1
+    port = os.environ.get("PORT", "8080")
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as response:
+            return 0 if response.status == 200 else 1
+    except OSError:
+        return 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="processor", description=__doc__)
+    parser.add_argument("command", choices=["consume", "serve", "healthcheck"])
+    args = parser.parse_args(argv)
+    configure_logging(os.environ.get("LOG_LEVEL", "INFO").upper())
+    try:
+        if args.command == "consume":
+            from processor.consumer import run_consumer
+
+            return run_consumer(ConsumerSettings.from_env(), HEARTBEAT)
+        if args.command == "serve":
+            from processor.api import run_server
+
+            return run_server(ServerSettings.from_env())
+        return healthcheck()
+    except ConfigError as exc:
+        print(f"processor {args.command}: invalid configuration: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

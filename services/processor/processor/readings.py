@@ -1,0 +1,113 @@
+"""Parsing and validation of one sensor reading (the JSON a device sends)."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+import orjson
+
+MAX_SENSOR_ID_LENGTH = 128
+MAX_EXTRA_FIELDS = 32
+# RFC 3339 date-time: full date, 'T' (or space), time with optional fraction, and a mandatory offset.
+_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z")
+_SENSOR_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
+_REQUIRED = ("sensorId", "timestamp", "temperature", "humidity")
+
+
+class InvalidReading(ValueError):
+    """A record that is not a valid reading; the message says why."""
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    sensor_id: str
+    timestamp: datetime
+    temperature: float
+    humidity: float
+    extra: dict[str, float]
+
+    def to_json(self) -> dict[str, object]:
+        return reading_document(self.sensor_id, self.timestamp, self.temperature, self.humidity, self.extra)
+
+
+def reading_document(
+    sensor_id: str, timestamp: datetime, temperature: float, humidity: float, extra: dict[str, float] | None
+) -> dict[str, object]:
+    """The reading as the API and Redis show it: the device's JSON shape."""
+    return {
+        "sensorId": sensor_id,
+        "timestamp": format_timestamp(timestamp),
+        "temperature": temperature,
+        "humidity": humidity,
+        **(extra or {}),
+    }
+
+
+def format_timestamp(value: datetime) -> str:
+    return value.isoformat().replace("+00:00", "Z")
+
+
+def validate_sensor_id(value: object) -> str:
+    if not isinstance(value, str) or not value:
+        raise InvalidReading("sensorId must be a non-empty string")
+    if len(value) > MAX_SENSOR_ID_LENGTH:
+        raise InvalidReading(f"sensorId must be at most {MAX_SENSOR_ID_LENGTH} characters")
+    if not _SENSOR_ID.match(value):
+        raise InvalidReading("sensorId may contain only letters, digits and . _ : - (starting with a letter or digit)")
+    return value
+
+
+def parse_timestamp(value: object, field: str = "timestamp") -> datetime:
+    match = _RFC3339.match(value) if isinstance(value, str) else None
+    if match is None:
+        raise InvalidReading(f"{field} must be an RFC 3339 date-time with a time zone, e.g. 2025-12-04T00:00:00Z")
+    text: str = value  # type: ignore[assignment]
+    fraction = match.group(1)
+    if fraction and len(fraction) > 7:  # Python keeps microseconds; drop finer digits
+        text = text.replace(fraction, fraction[:7], 1)
+    try:
+        return datetime.fromisoformat(text if text.isupper() else text.upper())  # RFC 3339 allows 't' and 'z'
+    except ValueError:
+        raise InvalidReading(f"{field} is not a valid date-time: {value!r}") from None
+
+
+def _number(value: object, field: str) -> float:
+    # Exact type checks: bool is an int subclass, but `true` is not a measurement.
+    kind = type(value)
+    if kind is float:
+        return value  # type: ignore[return-value]  # always finite: orjson rejects NaN and Infinity
+    if kind is int:
+        return float(value)  # type: ignore[arg-type]
+    raise InvalidReading(f"{field} must be a number")
+
+
+def parse_reading(data: bytes | str) -> Reading:
+    """Decode and validate one record's data; raises InvalidReading naming the problem."""
+    try:
+        doc = orjson.loads(data)
+    except orjson.JSONDecodeError as exc:
+        raise InvalidReading(f"not valid JSON: {exc}") from None
+    if type(doc) is not dict:
+        raise InvalidReading("a reading must be a JSON object")
+    try:
+        sensor_id, timestamp, temperature, humidity = (
+            doc["sensorId"], doc["timestamp"], doc["temperature"], doc["humidity"]
+        )  # fmt: skip
+    except KeyError:
+        raise InvalidReading(f"missing field(s): {', '.join(n for n in _REQUIRED if n not in doc)}") from None
+    extra: dict[str, float] = {}
+    if len(doc) > len(_REQUIRED):
+        if len(doc) - len(_REQUIRED) > MAX_EXTRA_FIELDS:
+            raise InvalidReading(f"at most {MAX_EXTRA_FIELDS} extra fields are allowed")
+        for key, value in doc.items():
+            if key not in _REQUIRED:
+                extra[key] = _number(value, key)
+    return Reading(
+        validate_sensor_id(sensor_id),
+        parse_timestamp(timestamp),
+        _number(temperature, "temperature"),
+        _number(humidity, "humidity"),
+        extra,
+    )
