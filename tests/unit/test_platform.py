@@ -292,6 +292,7 @@ def test_one_image_two_commands_per_contract(synth: Synth) -> None:
         password = next(s for s in container["Secrets"] if s["Name"] == "DB_PASSWORD")
         assert text(password["ValueFrom"]).endswith(':password::"]]}')
         assert container["LogConfiguration"]["LogDriver"] == "awslogs"
+        assert container["HealthCheck"]["Command"] == ["CMD", "processor", "healthcheck"]
     assert _env(containers["consume"])["DATA_DIR"] == "/mnt/iot"
     assert _env(containers["serve"])["PORT"] == "8080"
     assert containers["serve"]["container"]["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
