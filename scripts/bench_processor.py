@@ -29,7 +29,6 @@ from processor.cache import LatestCache  # noqa: E402
 from processor.deadletter import DeadLetterWriter  # noqa: E402
 from processor.migrations import apply_migrations  # noqa: E402
 from processor.store import ReadingStore  # noqa: E402
-
 from tests.support.servers import PostgresServer, RedisServer  # noqa: E402
 
 BASE = datetime(2025, 12, 4, tzinfo=UTC)
@@ -59,14 +58,19 @@ def run_core(conn, cache: LatestCache, records: list[dict], batch: int, data_dir
     updater = CacheUpdater(cache)
     writer = BatchWriter(ReadingStore(conn, "bench"), DeadLetterWriter(data_dir, "bench"), updater)
     previous = None
+    results = []
     started = time.perf_counter()
     for start in range(0, len(records), batch):
-        result = writer.write("shard", previous, records[start : start + batch], finished=False)
-        assert result.invalid == 0 and result.stored == result.records
-        previous = result.last_sequence
+        chunk = records[start : start + batch]
+        results.append(writer.submit("shard", previous, chunk, finished=False))
+        previous = chunk[-1]["SequenceNumber"]
+    results.append(writer.wait())
     updater.flush()
     elapsed = time.perf_counter() - started
+    writer.close()
     updater.close()
+    stored = sum(r.stored for r in results if r is not None)
+    assert stored == len(records), f"stored {stored} of {len(records)}"
     return elapsed
 
 

@@ -133,6 +133,8 @@ class Consumer:
                 for state in self.owned.values():
                     state.iterator = None
                 self._backoff()
+        with contextlib.suppress(psycopg.Error):
+            self._drain()  # SIGTERM: let the batch in flight commit before the shards are released
         self._disconnect()
         self.cache_updater.flush()
         self.cache_updater.close()
@@ -157,6 +159,8 @@ class Consumer:
 
     def _disconnect(self) -> None:
         """Drop both connections; PostgreSQL releases this task's shard locks with the session."""
+        if self.writer is not None:
+            self.writer.close()  # a batch in flight either committed or is replayed from its checkpoint
         for closeable in (self.leases, self.store.conn if self.store else None):
             if closeable is not None:
                 with contextlib.suppress(psycopg.Error):
@@ -174,6 +178,7 @@ class Consumer:
     # -- shard ownership -------------------------------------------------------------------------------------
     def rebalance(self) -> None:
         assert self.store is not None and self.leases is not None
+        self._drain()  # the writer thread owns the connection while a batch is in flight
         shards = list_shards(self.kinesis, self.settings.stream_name)
         finished = {shard for shard, cp in self.store.checkpoints().items() if cp.finished}
         eligible = eligible_shards(shards, finished)
@@ -208,18 +213,14 @@ class Consumer:
             if self.stopping.is_set():
                 break
             try:
-                result = self.process_batch(state)
+                worked = self.process_batch(state) or worked
             except LostOwnership as exc:
-                log.warning("shard lost to another task", extra={"shard": state.shard_id, "error": str(exc)})
-                self._drop(state.shard_id)
-                continue
+                self._lost(exc)
             except _RETRYABLE_KINESIS as exc:
                 code = getattr(exc, "response", {}).get("Error", {}).get("Code", "")
                 state.iterator = None
-                if code == "ExpiredIteratorException":
-                    continue
-                raise
-            worked = worked or result.records > 0
+                if code != "ExpiredIteratorException":
+                    raise
         return worked
 
     def _iterator(self, state: ShardState) -> str:
@@ -232,36 +233,60 @@ class Consumer:
             state.iterator = self.kinesis.get_shard_iterator(**kwargs)["ShardIterator"]
         return state.iterator  # type: ignore[return-value]
 
-    def process_batch(self, state: ShardState) -> BatchResult:
+    def process_batch(self, state: ShardState) -> bool:
+        """Read one batch of the shard and hand it to the writer; True when it had records."""
         assert self.writer is not None
-        started = time.perf_counter()
         response = self.kinesis.get_records(ShardIterator=self._iterator(state), Limit=self.settings.batch_size)
         records = response["Records"]
         next_iterator = response.get("NextShardIterator")
-        behind = response.get("MillisBehindLatest", 0)
         # Kinesis ends the iterator of a closed shard once it has been read to the end.
         finished = next_iterator is None
         if not records and not finished:
             state.iterator = next_iterator
-            return BatchResult(state.shard_id, 0, 0, 0, False, state.checkpoint)
+            return False
+        behind = response.get("MillisBehindLatest", 0)
+        done = self.writer.submit(state.shard_id, state.checkpoint, records, finished, behind)
+        # Submitted: the shard's next batch continues from here (a failed commit resets every shard).
+        state.checkpoint = records[-1]["SequenceNumber"] if records else state.checkpoint
+        state.iterator = next_iterator
+        if done is not None:
+            self._completed(done)
+        if finished:
+            self._drain()
+        return bool(records)
 
-        result = self.writer.write(state.shard_id, state.checkpoint, records, finished)
-        state.checkpoint, state.iterator = result.last_sequence, next_iterator
+    def _drain(self) -> None:
+        """Wait for the batch in flight, if any, and account for it."""
+        if self.writer is None:
+            return
+        try:
+            done = self.writer.wait()
+        except LostOwnership as exc:
+            self._lost(exc)
+            return
+        if done is not None:
+            self._completed(done)
+
+    def _completed(self, result: BatchResult) -> None:
         emit_metrics(
             {"StreamName": self.settings.stream_name},
             {
                 "RecordsProcessed": (result.records - result.invalid, "Count"),
                 "RecordsStored": (result.stored, "Count"),
                 "RecordsInvalid": (result.invalid, "Count"),
-                "BatchLatency": ((time.perf_counter() - started) * 1000, "Milliseconds"),
-                "MillisBehindLatest": (behind, "Milliseconds"),
+                "BatchLatency": (result.latency_ms, "Milliseconds"),
+                "MillisBehindLatest": (result.behind_ms, "Milliseconds"),
             },
         )
-        if finished:
-            log.info("shard finished", extra={"shard": state.shard_id})
-            self._drop(state.shard_id)
+        if result.finished and result.shard_id in self.owned:
+            log.info("shard finished", extra={"shard": result.shard_id})
+            self._drop(result.shard_id)
             self._next_rebalance = 0.0  # its children may start now
-        return result
+
+    def _lost(self, exc: LostOwnership) -> None:
+        log.warning("shard lost to another task", extra={"shard": exc.shard_id, "error": str(exc)})
+        if exc.shard_id in self.owned:
+            self._drop(exc.shard_id)
 
     # -- Redis -----------------------------------------------------------------------------------------------
     def _maybe_resync_cache(self) -> None:
@@ -280,6 +305,7 @@ class Consumer:
         """Push every sensor's latest reading from PostgreSQL; the compare-and-set keeps newer values."""
         assert self.store is not None
         self.cache.client.ping()
+        self._drain()
         count = 0
         with self.store.conn.transaction(), self.store.conn.cursor(name="resync") as cur:
             cur.execute(LATEST_PER_SENSOR_SQL)

@@ -19,6 +19,10 @@ Row = tuple[str, datetime, float, float, str | None]
 class LostOwnership(RuntimeError):
     """The shard's checkpoint moved under us: another task owns the shard now."""
 
+    def __init__(self, shard_id: str, expected: str | None) -> None:
+        super().__init__(f"checkpoint of {shard_id} is no longer {expected}")
+        self.shard_id = shard_id
+
 
 @dataclass(frozen=True)
 class Checkpoint:
@@ -106,7 +110,7 @@ class ReadingStore:
                 (last_sequence, finished, self.stream_name, shard_id, previous_sequence),
             ).rowcount
             if moved != 1:
-                raise LostOwnership(f"checkpoint of {shard_id} is no longer {previous_sequence}")
+                raise LostOwnership(shard_id, previous_sequence)
             remaining = iter(rows)
             # Fast path: COPY straight into the table. A duplicate (a replay after a crash, or a producer's
             # retry) fails it, and the savepoint lets the slower path skip duplicates instead.
