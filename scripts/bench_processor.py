@@ -3,8 +3,8 @@
 All three run in one process against the same local PostgreSQL server (durable settings) and table:
   core   decode -> validate -> COPY + INSERT .. ON CONFLICT + latest upsert + checkpoint (one transaction
          per batch) -> Redis, exactly what `consume` does per Kinesis batch;
-  copy   the same rows, already parsed, COPYed straight into the readings table, one transaction per batch:
-         the floor the core cannot beat;
+  copy   the same rows, already parsed, COPYed (binary, as the core does) straight into the readings table,
+         one transaction per batch: the floor the core cannot beat;
   naive  one INSERT and one commit per reading.
 """
 
@@ -28,7 +28,7 @@ from processor.batch import BatchWriter, CacheUpdater, decode_records  # noqa: E
 from processor.cache import LatestCache  # noqa: E402
 from processor.deadletter import DeadLetterWriter  # noqa: E402
 from processor.migrations import apply_migrations  # noqa: E402
-from processor.store import ReadingStore  # noqa: E402
+from processor.store import ReadingStore, Row, copy_rows, to_row  # noqa: E402
 from tests.support.servers import PostgresServer, RedisServer  # noqa: E402
 
 BASE = datetime(2025, 12, 4, tzinfo=UTC)
@@ -53,7 +53,7 @@ def fresh(conn: psycopg.Connection) -> None:
     conn.execute("VACUUM ANALYZE readings")
 
 
-def run_core(conn, cache: LatestCache, records: list[dict], batch: int, data_dir: Path) -> float:
+def run_core(conn: psycopg.Connection, cache: LatestCache, records: list[dict], batch: int, data_dir: Path) -> float:
     """The consumer's BatchWriter, batch after batch, until Redis has every batch's latest readings."""
     updater = CacheUpdater(cache)
     writer = BatchWriter(ReadingStore(conn, "bench"), DeadLetterWriter(data_dir, "bench"), updater)
@@ -74,20 +74,16 @@ def run_core(conn, cache: LatestCache, records: list[dict], batch: int, data_dir
     return elapsed
 
 
-def run_copy(conn, rows: list[tuple], batch: int) -> float:
+def run_copy(conn: psycopg.Connection, rows: list[Row], batch: int) -> float:
+    """The floor: the store's own binary COPY of the already-parsed rows, one transaction per batch."""
     started = time.perf_counter()
     for start in range(0, len(rows), batch):
-        with (
-            conn.transaction(),
-            conn.cursor() as cur,
-            cur.copy("COPY readings (sensor_id, ts, temperature, humidity, extra) FROM STDIN") as copy,
-        ):
-            for row in rows[start : start + batch]:
-                copy.write_row(row)
+        with conn.transaction(), conn.cursor() as cur:
+            copy_rows(cur, "readings", rows[start : start + batch])
     return time.perf_counter() - started
 
 
-def run_naive(conn, rows: list[tuple]) -> float:
+def run_naive(conn: psycopg.Connection, rows: list[Row]) -> float:
     started = time.perf_counter()
     for row in rows:
         conn.execute(
@@ -118,7 +114,7 @@ def main() -> int:
         cache = LatestCache(client)
         records = make_records(args.readings, args.sensors, 0)
         valid, _ = decode_records("shard", records)
-        rows = [(r.sensor_id, r.timestamp, r.temperature, r.humidity, None) for r in valid]
+        rows = [to_row(r) for r in valid]
 
         core, copy, naive = [], [], []
         for _ in range(args.rounds):

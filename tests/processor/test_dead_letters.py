@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from processor.batch import decode_records
 from processor.deadletter import DeadLetterWriter
+from processor.readings import InvalidReading, parse_reading, parse_reading_general
 from tests.processor.helpers import dead_letters, put_readings, reading, stored_count
 from tests.support.processes import wait_until
 
@@ -94,3 +95,33 @@ def test_fuzzed_records_are_either_stored_or_dead_lettered_never_lost(tmp_path_f
     for line, letter in zip(written, dead, strict=True):
         raw = line["data"].encode() if line["dataEncoding"] == "utf-8" else base64.b64decode(line["data"])
         assert raw == letter.data and line["reason"]
+
+
+def _outcome(parse, data: bytes) -> object:
+    try:
+        return parse(data)
+    except InvalidReading:
+        return InvalidReading
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    payloads
+    | st.builds(
+        lambda s, t, x, y: json.dumps({"sensorId": s, "timestamp": t, "temperature": x, "humidity": y}).encode(),
+        st.from_regex(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,20}", fullmatch=True) | st.text(max_size=5),
+        st.sampled_from(
+            [
+                "2025-12-04T00:00:00Z",
+                "2025-02-30T00:00:00Z",
+                "2025-12-04t00:00:00z",
+                "2025-12-04 01:00:00+01:00",
+                "2025-12-04T00:00:00.5Z",
+            ]
+        ),
+        st.floats(allow_nan=False, allow_infinity=False) | st.integers() | st.booleans(),
+        st.floats(allow_nan=False, allow_infinity=False) | st.none(),
+    )
+)
+def test_fast_path_accepts_exactly_what_the_general_parser_accepts(data):
+    assert _outcome(parse_reading, data) == _outcome(parse_reading_general, data)

@@ -87,4 +87,23 @@ def test_any_well_formed_reading_round_trips(sensor, when, temperature, humidity
     doc = {"sensorId": sensor, "timestamp": format_timestamp(when), "temperature": temperature, "humidity": humidity}
     parsed = parse_reading(json.dumps(doc))
     assert parsed.to_json() == doc
+    assert json.loads(parsed.to_json_bytes()) == doc
     assert parsed.timestamp == when
+
+
+@given(
+    offset_minutes=st.integers(-23 * 60, 23 * 60),
+    micros=st.integers(0, 999_999),
+    extra=st.dictionaries(
+        st.text(max_size=8).filter(lambda k: k not in ("sensorId", "timestamp", "temperature", "humidity")),
+        st.floats(allow_nan=False, allow_infinity=False),
+        max_size=3,
+    ),
+)
+def test_serialised_reading_is_canonical_whatever_the_input_form(offset_minutes, micros, extra):
+    zone = timezone(timedelta(minutes=offset_minutes))
+    when = datetime(2025, 12, 4, 10, 0, 0, micros, tzinfo=zone)
+    doc = {"sensorId": "s-1", "timestamp": when.isoformat(), "temperature": 1, "humidity": 2.5, **extra}
+    parsed = parse_reading(json.dumps(doc))
+    expected = {**doc, "timestamp": format_timestamp(when), "temperature": 1.0}
+    assert json.loads(parsed.to_json_bytes()) == parsed.to_json() == expected

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import queue
 import threading
 import time
 from collections.abc import Collection
@@ -51,44 +50,79 @@ def decode_records(shard_id: str, records: list[dict[str, Any]]) -> tuple[list[R
 
 
 class CacheUpdater:
-    """Pushes each committed batch's latest readings to Redis on a background thread.
+    """Pushes committed batches' latest readings to Redis on a background thread, coalescing them.
 
-    The consumer's loop never waits for Redis: while Redis works, the next batch is decoded and written to
-    PostgreSQL. Order does not matter (Redis keeps the newer reading), and a bounded queue applies
-    back-pressure. When Redis fails, `stale` is set and updates stop until the consumer resynchronises
-    Redis from PostgreSQL.
+    The consumer never waits for Redis. Readings waiting for the thread are merged per sensor (the newest
+    wins) and written at most every `interval` seconds, so a busy sensor is written once per round instead of
+    once per batch, and memory is bounded by the number of sensors. Order does not matter: Redis keeps the
+    newer reading. When Redis fails, `stale` is set and updates stop until the consumer resynchronises Redis
+    from PostgreSQL.
     """
 
-    def __init__(self, cache: LatestCache, depth: int = 4) -> None:
+    def __init__(self, cache: LatestCache, interval: float = 0.05) -> None:
         self.cache = cache
+        self.interval = interval
+        self._flushing = 0
         self.stale = threading.Event()
-        self._queue: queue.Queue[Collection[Reading] | None] = queue.Queue(maxsize=depth)
+        self._pending: dict[str, Reading] = {}
+        self._busy = False
+        self._closed = False
+        self._changed = threading.Condition()
         self._thread = threading.Thread(target=self._run, name="redis-updater", daemon=True)
         self._thread.start()
 
     def submit(self, readings: Collection[Reading]) -> None:
         """Queue the newest reading of each sensor in a committed batch."""
-        if readings and not self.stale.is_set():
-            self._queue.put(readings)
+        if not readings or self.stale.is_set():
+            return
+        with self._changed:
+            pending = self._pending
+            for reading in readings:
+                current = pending.get(reading.sensor_id)
+                if current is None or reading.timestamp > current.timestamp:
+                    pending[reading.sensor_id] = reading
+            self._changed.notify_all()
 
     def flush(self) -> None:
-        self._queue.join()
+        """Write what is pending now, and wait until it is written (or Redis failed)."""
+        with self._changed:
+            self._flushing += 1
+            self._changed.notify_all()
+            self._changed.wait_for(lambda: not self._pending and not self._busy)
+            self._flushing -= 1
 
     def close(self) -> None:
-        self._queue.put(None)
+        with self._changed:
+            self._closed = True
+            self._changed.notify_all()
         self._thread.join()
 
+    def _wait_for_round(self, due: float) -> None:
+        self._changed.wait_for(
+            lambda: self._closed or self._flushing or time.monotonic() >= due, timeout=max(0.0, due - time.monotonic())
+        )
+
     def _run(self) -> None:
-        while (readings := self._queue.get()) is not None:
+        next_round = 0.0
+        while True:
+            with self._changed:
+                self._changed.wait_for(lambda: self._pending or self._closed)
+                # Let readings accumulate until the next round is due (unless someone waits for them).
+                self._wait_for_round(next_round)
+                if self._closed and not self._pending:
+                    return
+                readings, self._pending, self._busy = self._pending, {}, True
+            next_round = time.monotonic() + self.interval
             try:
                 if not self.stale.is_set():
-                    self.cache.put_readings(readings)
+                    self.cache.put_readings(readings.values())
             except redis.RedisError as exc:
                 log.warning("Redis unavailable; readings are stored, Redis will catch up", extra={"error": str(exc)})
                 self.stale.set()
             finally:
-                self._queue.task_done()
-        self._queue.task_done()
+                with self._changed:
+                    self._busy = False
+                    self._changed.notify_all()
 
 
 @dataclass

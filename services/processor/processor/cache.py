@@ -70,7 +70,7 @@ class LatestCache:
         return sum(pipe.execute()) if len(pipe) else 0
 
     def put_readings(self, readings: Iterable[Reading]) -> int:
-        return self.put_latest((r.sensor_id, r.timestamp, orjson.dumps(r.to_json())) for r in readings)
+        return self.put_latest((r.sensor_id, r.timestamp, r.to_json_bytes()) for r in readings)
 
     def get_latest(self, sensor_id: str) -> dict | None:
         document = self.client.hget(latest_key(sensor_id), "reading")
