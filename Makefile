@@ -8,8 +8,9 @@ PYTHON ?= python3
 VENV := .venv
 VPY := $(VENV)/bin/python
 PYTEST_ARGS ?=
-# Coverage gate on the CDK app (the processor is exercised mostly in child processes, as it runs in ECS).
-COVERAGE := --cov=lib --cov=stages --cov=pipeline --cov-report=term --cov-fail-under=95
+# Coverage gate on the CDK app and the pre-flight checks (the processor is exercised mostly in child processes,
+# as it runs in ECS).
+COVERAGE := --cov=lib --cov=stages --cov=pipeline --cov=preflight --cov-report=term --cov-fail-under=95
 # Extra prerequisites other parts of the build add to `make test` (mk/*.mk).
 TEST_PREREQS :=
 

@@ -80,6 +80,21 @@ class ApiSettings:
 
 
 @dataclass(frozen=True)
+class MonitoringSettings:
+    """Alarm thresholds, who hears about them, and how they gate promotion (bake) and prod (rollback)."""
+
+    alarm_emails: tuple[str, ...] = ()
+    api_5xx_percent: int = 1
+    api_p99_latency_ms: int = 2_000
+    iterator_age_alarm_ms: int = 300_000
+    dead_letters_per_5_minutes: int = 100
+    db_min_free_storage_gib: int = 5
+    bake_minutes: int = 0  # how long the alarms must stay OK after the integration tests before promotion
+    rollback_on_alarm: bool = False  # arm CloudFormation rollback triggers with the alarms that mean users are hurt
+    rollback_monitoring_minutes: int = 15
+
+
+@dataclass(frozen=True)
 class EnvironmentSettings:
     """Everything that differs between dev, staging and prod."""
 
@@ -97,4 +112,5 @@ class EnvironmentSettings:
     file_storage: FileStorageSettings = field(default_factory=FileStorageSettings)
     service: ServiceSettings = field(default_factory=ServiceSettings)
     api: ApiSettings = field(default_factory=ApiSettings)
+    monitoring: MonitoringSettings = field(default_factory=MonitoringSettings)
     image_directory: str = str(PROCESSOR_IMAGE_DIR)

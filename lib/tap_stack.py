@@ -12,6 +12,8 @@ from lib.cache import Cache
 from lib.database import Database
 from lib.file_storage import FileStorage
 from lib.ingestion import Ingestion
+from lib.integration_test_role import IntegrationTestRole
+from lib.monitoring import PlatformMonitoring
 from lib.network import Network
 from lib.outputs import Outputs
 from lib.processing_service import ProcessingService
@@ -38,11 +40,18 @@ class TapStackProps(StackProps):
     """Stack properties plus the environment's settings (`environment_suffix` names the environment)."""
 
     def __init__(
-        self, *, environment_suffix: str = "dev", settings: EnvironmentSettings | None = None, **kwargs: Any
+        self,
+        *,
+        environment_suffix: str = "dev",
+        settings: EnvironmentSettings | None = None,
+        integration_test_account: str | None = None,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self.environment_suffix = environment_suffix
         self.settings = settings if settings is not None else EnvironmentSettings(name=environment_suffix)
+        # The account whose principals may assume the integration-test role (the pipeline's); None: no role.
+        self.integration_test_account = integration_test_account
 
     def stack_kwargs(self) -> dict[str, Any]:
         """The plain StackProps given to this object, as keyword arguments for Stack."""
@@ -99,9 +108,37 @@ class TapStack(Stack):
             stream_key=ingestion.key,
             serve=service.serve,
         )
+        self.monitoring = PlatformMonitoring(
+            self,
+            "Monitoring",
+            settings=settings,
+            stream=ingestion.stream,
+            consume=service.consume,
+            serve=service.serve,
+            database=database.instance,
+            cache=cache.replication_group,
+            rest_api=api.rest_api,
+            api_stage=api.rest_api.deployment_stage.stage_name,
+        )
         self.network, self.security_groups, self.ingestion = network, groups, ingestion
         self.database, self.cache, self.file_storage = database, cache, storage
         self.processing, self.api = service, api
+        self.integration_test_role: IntegrationTestRole | None = None
+        if props.integration_test_account:
+            self.integration_test_role = IntegrationTestRole(
+                self,
+                "IntegrationTests",
+                environment=settings.name,
+                trusted_account=props.integration_test_account,
+                stream=ingestion.stream,
+                stream_key=ingestion.key,
+                secrets=[database.secret, cache.auth_token],
+                rest_api=api.rest_api,
+                database=database.instance,
+                replication_group=cache.replication_group,
+                file_system=storage.file_system,
+                access_point=storage.access_point,
+            )
         Outputs(
             self,
             "Outputs",

@@ -13,7 +13,7 @@ import re
 import types
 import typing
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from lib.settings import INTERFACE_ENDPOINTS, REMOVAL_POLICIES, EnvironmentSettings
@@ -31,10 +31,20 @@ _CIDR = re.compile(r"^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})/(\d{1,2})$")
 _POSTGRES_15 = re.compile(r"^15\.\d+$")
 _INSTANCE_TYPE = re.compile(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$")
 _CACHE_NODE = re.compile(r"^cache\.[a-z][a-z0-9-]*\.[a-z0-9]+$")
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[A-Za-z]{2,}$")
 
 
 class ConfigError(ValueError):
     """Invalid configuration; the message is one sentence naming the key."""
+
+
+@dataclass(frozen=True)
+class NotificationSettings:
+    """Who hears about pipeline failures, successes and waiting approvals: e-mails and optionally Slack."""
+
+    emails: tuple[str, ...] = ()
+    slack_workspace_id: str = ""
+    slack_channel_id: str = ""
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class PipelineSettings:
     repository: str
     connection_arn: str
     branch: str = "main"
+    notifications: NotificationSettings = field(default_factory=NotificationSettings)
 
 
 @dataclass(frozen=True)
@@ -103,6 +114,20 @@ def _cidr(key: str, value: Any) -> None:
         raise _fail(key, "must be an IPv4 CIDR block with a prefix between /16 and /24", value)
 
 
+def _emails(key: str, value: Any) -> None:
+    bad = [v for v in value if not _EMAIL.match(v)]
+    if bad:
+        raise _fail(key, "must only list e-mail addresses such as ops@example.com", bad[0])
+
+
+def _optional(regex: re.Pattern[str], what: str) -> Callable[[str, Any], None]:
+    def check(key: str, value: Any) -> None:
+        if value and not regex.match(value):
+            raise _fail(key, f"must be empty or {what}", value)
+
+    return check
+
+
 def _endpoints(key: str, value: Any) -> None:
     unknown = [v for v in value if v not in INTERFACE_ENDPOINTS]
     if unknown:
@@ -152,6 +177,17 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "ServiceSettings.max_iterator_age_ms": _int_range(1_000, 3_600_000),
     "ApiSettings.throttle_rate_limit": _int_range(1, 10_000),
     "ApiSettings.throttle_burst_limit": _int_range(1, 5_000),
+    "NotificationSettings.emails": _emails,
+    "NotificationSettings.slack_workspace_id": _optional(re.compile(r"^T[A-Z0-9]{6,}$"), "a Slack workspace id (T...)"),
+    "NotificationSettings.slack_channel_id": _optional(re.compile(r"^[CG][A-Z0-9]{6,}$"), "a Slack channel id (C...)"),
+    "MonitoringSettings.alarm_emails": _emails,
+    "MonitoringSettings.api_5xx_percent": _int_range(1, 100),
+    "MonitoringSettings.api_p99_latency_ms": _int_range(50, 29_000),
+    "MonitoringSettings.iterator_age_alarm_ms": _int_range(1_000, 86_400_000),
+    "MonitoringSettings.dead_letters_per_5_minutes": _int_range(1, 1_000_000),
+    "MonitoringSettings.db_min_free_storage_gib": _int_range(1, 1000),
+    "MonitoringSettings.bake_minutes": _int_range(0, 720),
+    "MonitoringSettings.rollback_monitoring_minutes": _int_range(0, 180),
 }
 
 _TYPE_NAMES = {str: "a string", int: "an integer", bool: "true or false"}
@@ -199,6 +235,17 @@ def _build(cls: Any, raw: Any, prefix: str) -> Any:
     return cls(**values)
 
 
+def _check_pipeline(pipeline: PipelineSettings) -> None:
+    slack = pipeline.notifications
+    if bool(slack.slack_workspace_id) != bool(slack.slack_channel_id):
+        missing = "slack_channel_id" if slack.slack_workspace_id else "slack_workspace_id"
+        raise _fail(
+            f"pipeline.notifications.{missing}",
+            "must be set when the other Slack setting is (a Slack channel needs both ids)",
+            getattr(slack, missing),
+        )
+
+
 def _check_environment(env: EnvironmentSettings) -> None:
     key = f"environments.{env.name}"
     if len(env.availability_zones) < 2:
@@ -235,6 +282,12 @@ def _check_environment(env: EnvironmentSettings) -> None:
         raise _fail(
             f"{key}.service.memory_mib", f"must be between 2x and 8x service.cpu ({service.cpu})", service.memory_mib
         )
+    if env.monitoring.iterator_age_alarm_ms <= service.max_iterator_age_ms:
+        raise _fail(
+            f"{key}.monitoring.iterator_age_alarm_ms",
+            f"must exceed service.max_iterator_age_ms ({service.max_iterator_age_ms}), where scaling already reacts",
+            env.monitoring.iterator_age_alarm_ms,
+        )
     if env.stream.capacity_mode == "ON_DEMAND" and env.stream.shard_count != 1:
         raise _fail(
             f"{key}.stream.shard_count",
@@ -253,6 +306,7 @@ def load_config(raw: Any) -> PlatformConfig:
     if "pipeline" not in raw:
         raise ConfigError("Invalid config: pipeline is required.")
     pipeline = _build(PipelineSettings, raw["pipeline"], "pipeline")
+    _check_pipeline(pipeline)
     environments_raw = raw.get("environments")
     if not isinstance(environments_raw, Mapping) or not environments_raw:
         raise _fail("environments", "must be an object with the dev, staging and prod environments", environments_raw)

@@ -12,15 +12,24 @@ from lib.tap_stack import TapStack, TapStackProps
 class IotPlatformStage(Stage):
     """One environment (dev, staging or prod): a TapStack in that environment's account and region."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, settings: EnvironmentSettings) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        settings: EnvironmentSettings,
+        integration_test_account: str | None = None,
+    ) -> None:
         env = Environment(account=settings.account, region=settings.region)
         super().__init__(scope, construct_id, env=env)
+        self.settings = settings
         self.platform = TapStack(
             self,
             "Platform",
             TapStackProps(
                 environment_suffix=settings.name,
                 settings=settings,
+                integration_test_account=integration_test_account,
                 env=env,
                 description=f"IoT sensor platform ({settings.name})",
             ),

@@ -140,17 +140,23 @@ class RedisServer:
 class MotoServer:
     """moto in server mode (a separate process, the AWS endpoint for every client), with `moto_patches`."""
 
-    def __init__(self) -> None:
+    def __init__(self, log_path: Path | None = None) -> None:
         self.port = free_port()
         self.endpoint = f"http://{LOOPBACK}:{self.port}"
         self.process: subprocess.Popen | None = None
+        self.log_path = log_path  # the server's output (requests, warnings, tracebacks); discarded when None
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("moto_server.py")), "-H", LOOPBACK, "-p", str(self.port)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL  # noqa: SIM115 - closed below
+        try:
+            self.process = subprocess.Popen(
+                [sys.executable, str(Path(__file__).with_name("moto_server.py")), "-H", LOOPBACK, "-p", str(self.port)],
+                stdout=log,
+                stderr=subprocess.STDOUT if self.log_path else subprocess.DEVNULL,
+            )
+        finally:
+            if self.log_path:
+                log.close()  # the child holds its own descriptor
         wait_for_port(self.port, process=self.process)
 
     def stop(self) -> None:

@@ -48,7 +48,9 @@ def test_self_mutation(synth: Synth) -> None:
 def test_assets_published_by_one_project(synth: Synth) -> None:
     assert len(_stages(synth)["Assets"]) == 1
     projects = [r for r in synth.templates["pipeline"]["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project"]
-    assert len(projects) == 3  # synth, self-mutation, assets
+    steps = synth.pipeline_stack.integration_steps.values()
+    health = [step for steps_of in synth.pipeline_stack.health_steps.values() for step in steps_of.all]
+    assert len(projects) == 3 + len(steps) + len(health)  # synth, self-mutation, assets + one per step
 
 
 def test_manual_approval_only_before_prod(synth: Synth) -> None:
@@ -84,7 +86,11 @@ def test_synth_runs_unit_tests_with_report_then_gated_synth(synth: Synth) -> Non
     assert "make synth" in buildspec
     assert buildspec.index("pytest tests/unit") < buildspec.index("make synth")
     assert "JUNITXML" in buildspec
-    (report_group,) = [r for r in resources.values() if r["Type"] == "AWS::CodeBuild::ReportGroup"]
+    (report_group,) = [
+        r
+        for k, r in resources.items()
+        if r["Type"] == "AWS::CodeBuild::ReportGroup" and "/UnitTestReports/" in synth.path_of("pipeline", k)
+    ]
     assert report_group["Properties"]["Type"] == "TEST"
 
 
@@ -94,7 +100,9 @@ def test_buildspec_binds_report_group() -> None:
     assert spec["reports"]["arn:aws:codebuild:us-east-1:111111111111:report-group/unit"]["file-format"] == "JUNITXML"
 
 
-def test_no_placeholder_post_steps(synth: Synth) -> None:
+def test_no_placeholder_steps(synth: Synth) -> None:
+    """Besides deployments and the approval, a stage runs only CodeBuild steps (tests/test_integration_steps.py)."""
     for name in ("Dev", "Staging", "Prod"):
-        categories = {a["ActionTypeId"]["Category"] for a in _stages(synth)[name]}
-        assert categories <= {"Deploy", "Approval"}
+        for action in _stages(synth)[name]:
+            category, provider = action["ActionTypeId"]["Category"], action["ActionTypeId"]["Provider"]
+            assert category in {"Deploy", "Approval"} or (category in {"Build", "Test"} and provider == "CodeBuild")

@@ -1,0 +1,8 @@
+# The rehearsal: the synthesized dev stage deployed into moto, the processor run on it, the integration suite run
+# against its outputs (tests/support/rehearsal.py). `make test` runs it too, as tests/rehearsal.
+# Included by the top-level Makefile (which defines VENV, VPY and setup).
+
+.PHONY: rehearse
+
+rehearse: setup $(NODE_STAMP) ## deploy the dev stage into moto and run the integration suite; ends with integration_passed=<n> integration_failed=<m>
+	$(VPY) scripts/rehearse.py

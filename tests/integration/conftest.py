@@ -1,0 +1,90 @@
+"""Fixtures of the post-deployment integration suite: the stack's outputs, boto3 clients and the environment's config.
+
+Outputs come from `cfn-outputs/flat-outputs.json` (`OUTPUTS_FILE` overrides the path), the flat `{OutputKey: value}`
+form. When the file is absent and `STACK_NAME` is set, it is built with CloudFormation `describe_stacks` (and
+written, for the next reader). Region, endpoint and credentials come from the standard AWS environment; the expected
+values of each environment come from cdk.json through `stages.config` (`ENVIRONMENT`: dev, staging or prod).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from lib.outputs import OUTPUT_NAMES  # noqa: E402
+from lib.settings import EnvironmentSettings  # noqa: E402
+from stages.config import CONTEXT_KEY, load_config  # noqa: E402
+
+DEFAULT_OUTPUTS_FILE = Path("cfn-outputs") / "flat-outputs.json"
+
+
+def outputs_from_stack(stack_name: str) -> dict[str, str]:
+    """The stack's outputs in flat form, from CloudFormation."""
+    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    return {o["OutputKey"]: o.get("OutputValue", "") for o in stacks[0].get("Outputs", [])}
+
+
+def load_outputs() -> dict[str, str]:
+    """Flat outputs from the outputs file, or from `describe_stacks` of STACK_NAME when the file is absent."""
+    path = Path(os.environ.get("OUTPUTS_FILE", DEFAULT_OUTPUTS_FILE))
+    if not path.exists():
+        stack_name = os.environ.get("STACK_NAME")
+        if not stack_name:
+            raise pytest.UsageError(f"{path} does not exist and STACK_NAME is not set: no outputs to test against")
+        outputs = outputs_from_stack(stack_name)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(outputs, indent=2) + "\n")
+    return json.loads(path.read_text())
+
+
+@pytest.fixture(scope="session")
+def outputs() -> dict[str, str]:
+    return load_outputs()
+
+
+@pytest.fixture(scope="session")
+def output(outputs: dict[str, str]) -> Callable[[str], str]:
+    """The named output's value; a missing or empty output fails the test, naming it."""
+
+    def get(name: str) -> str:
+        value = outputs.get(name)
+        assert value, f"stack output {name} is missing or empty (outputs present: {', '.join(sorted(outputs))})"
+        return value
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def settings() -> EnvironmentSettings:
+    """The deployed environment's configuration, as cdk.json defines it."""
+    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
+    return load_config(context[CONTEXT_KEY]).environment(os.environ.get("ENVIRONMENT", "dev"))
+
+
+@pytest.fixture(scope="session")
+def aws() -> Callable[[str], Any]:
+    """boto3 clients from the standard environment (region, endpoint, credentials)."""
+    session = boto3.session.Session()
+    clients: dict[str, Any] = {}
+
+    def client(service: str) -> Any:
+        if service not in clients:
+            clients[service] = session.client(service)
+        return clients[service]
+
+    return client
+
+
+def expected_outputs() -> tuple[str, ...]:
+    return OUTPUT_NAMES

@@ -1,0 +1,270 @@
+"""Pre-flight checks against realistic AWS answers: each failure is one sentence naming the setting to change."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import boto3
+import pytest
+from botocore.stub import ANY
+from moto import mock_aws
+
+from lib.settings import EnvironmentSettings
+from preflight import checks
+from preflight.checks import FAIL, PASS, SKIP
+from tests.preflight.conftest import (
+    REGION,
+    StubbedSession,
+    cache_engine_version,
+    engine_version,
+    orderable,
+    quota,
+    reserved_offering,
+    with_database,
+)
+
+OFFERED_15 = ["15.7", "15.8", "15.10", "15.12", "15.13", "15.14", "15.15", "15.17"]
+
+
+def test_postgres_15_3_is_not_offered(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    """The failure this check exists for: "Cannot find version 15.3 for postgres", caught before deploying."""
+    env = with_database(staging, engine_version="15.3")
+    rds = session.stub("rds")
+    rds.add_response(
+        "describe_db_engine_versions", {"DBEngineVersions": []}, {"Engine": "postgres", "EngineVersion": "15.3"}
+    )
+    rds.add_response(
+        "describe_db_engine_versions",
+        {"DBEngineVersions": [engine_version(v) for v in OFFERED_15]},
+        {"Engine": "postgres", "DBParameterGroupFamily": "postgres15"},
+    )
+    result = checks.check_postgres_version(session.client("rds"), env)
+    assert result.status == FAIL
+    assert result.message == (
+        "environments.staging.database.engine_version is 15.3, which RDS does not offer for new PostgreSQL instances "
+        "in us-east-1; set it to an offered version: the newest is 15.17 (offered: 15.17, 15.15, 15.14, 15.13, "
+        "15.12, 15.10, 15.8, 15.7)."
+    )
+
+
+def test_deprecated_version_listed_with_include_all_still_fails(
+    session: StubbedSession, staging: EnvironmentSettings
+) -> None:
+    rds = session.stub("rds")
+    rds.add_response(
+        "describe_db_engine_versions",
+        {"DBEngineVersions": [engine_version("15.10", status="deprecated")]},
+        {"Engine": "postgres", "EngineVersion": "15.10"},
+    )
+    rds.add_response(
+        "describe_db_engine_versions",
+        {"DBEngineVersions": [engine_version("15.17")]},
+        {"Engine": ANY, "DBParameterGroupFamily": ANY},
+    )
+    result = checks.check_postgres_version(session.client("rds"), with_database(staging, engine_version="15.10"))
+    assert result.status == FAIL and "newest is 15.17" in result.message
+
+
+def test_configured_version_and_class_pass(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    rds = session.stub("rds")
+    rds.add_response(
+        "describe_db_engine_versions",
+        {"DBEngineVersions": [engine_version("15.17")]},
+        {"Engine": "postgres", "EngineVersion": "15.17"},
+    )
+    rds.add_response(
+        "describe_orderable_db_instance_options",
+        {"OrderableDBInstanceOptions": [orderable("db.t4g.small", "15.17", s) for s in ("gp2", "gp3", "io1")]},
+        {"Engine": "postgres", "EngineVersion": "15.17", "DBInstanceClass": "db.t4g.small"},
+    )
+    client = session.client("rds")
+    assert checks.check_postgres_version(client, staging).status == PASS
+    result = checks.check_postgres_instance_class(client, staging, version_ok=True)
+    assert (result.status, result.message) == (PASS, "db.t4g.small is orderable for PostgreSQL 15.17.")
+
+
+def test_instance_class_not_orderable_suggests_the_family(
+    session: StubbedSession, staging: EnvironmentSettings
+) -> None:
+    env = with_database(staging, instance_type="t2.small")
+    rds = session.stub("rds")
+    rds.add_response(
+        "describe_orderable_db_instance_options",
+        {"OrderableDBInstanceOptions": []},
+        {"Engine": "postgres", "EngineVersion": "15.17", "DBInstanceClass": "db.t2.small"},
+    )
+    page_one = [orderable(c, "15.17") for c in ("db.m6g.large", "db.t3.micro", "db.t3.small")]
+    rds.add_response(
+        "describe_orderable_db_instance_options",
+        {"OrderableDBInstanceOptions": page_one, "Marker": "page-2"},
+        {"Engine": "postgres", "EngineVersion": "15.17"},
+    )
+    rds.add_response(
+        "describe_orderable_db_instance_options",
+        {"OrderableDBInstanceOptions": [orderable("db.t4g.micro", "15.17")]},
+        {"Engine": "postgres", "EngineVersion": "15.17", "Marker": "page-2"},
+    )
+    result = checks.check_postgres_instance_class(session.client("rds"), env, version_ok=True)
+    assert result.status == FAIL
+    assert result.message == (
+        "environments.staging.database.instance_type is t2.small, which is not orderable for PostgreSQL 15.17 in "
+        "us-east-1; choose an orderable class such as m6g.large, t3.micro, t3.small, t4g.micro."
+    )
+
+
+def test_multi_az_needs_a_multi_az_capable_class(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    session.stub("rds").add_response(
+        "describe_orderable_db_instance_options",
+        {"OrderableDBInstanceOptions": [orderable("db.t4g.small", "15.17", multi_az=False)]},
+        {"Engine": "postgres", "EngineVersion": "15.17", "DBInstanceClass": "db.t4g.small"},
+    )
+    result = checks.check_postgres_instance_class(session.client("rds"), staging, version_ok=True)
+    assert result.status == FAIL and "set database.multi_az to false" in result.message
+
+
+def test_instance_class_skipped_while_version_fails(staging: EnvironmentSettings) -> None:
+    assert checks.check_postgres_instance_class(object(), staging, version_ok=False).status == SKIP
+
+
+def test_redis_version_offered_and_not(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    stub = session.stub("elasticache")
+    versions = {"CacheEngineVersions": [cache_engine_version(v) for v in ("6.0", "6.2", "7.0", "7.1")]}
+    stub.add_response("describe_cache_engine_versions", versions, {"Engine": "redis"})
+    stub.add_response("describe_cache_engine_versions", versions, {"Engine": "redis"})
+    client = session.client("elasticache")
+    assert checks.check_redis_version(client, staging).status == PASS
+    env = dataclasses.replace(staging, cache=dataclasses.replace(staging.cache, engine_version="7.2"))
+    result = checks.check_redis_version(client, env)
+    assert result.status == FAIL
+    assert result.message.startswith("environments.staging.cache.engine_version is 7.2, which ElastiCache does not")
+    assert "such as 7.1, 7.0, 6.2, 6.0." in result.message
+
+
+def test_cache_node_type(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    stub = session.stub("elasticache")
+    stub.add_response(
+        "describe_reserved_cache_nodes_offerings",
+        {"ReservedCacheNodesOfferings": [reserved_offering("cache.t4g.small")]},
+        {"CacheNodeType": "cache.t4g.small", "ProductDescription": "redis", "MaxRecords": 20},
+    )
+    stub.add_client_error(
+        "describe_reserved_cache_nodes_offerings",
+        service_error_code="InvalidParameterValue",
+        service_message="Invalid cache node type: cache.t9.small",
+        http_status_code=400,
+    )
+    client = session.client("elasticache")
+    assert checks.check_cache_node_type(client, staging).status == PASS
+    env = dataclasses.replace(staging, cache=dataclasses.replace(staging.cache, node_type="cache.t9.small"))
+    result = checks.check_cache_node_type(client, env)
+    assert result.status == FAIL
+    assert result.message.startswith("environments.staging.cache.node_type is cache.t9.small, which ElastiCache")
+
+
+@pytest.mark.parametrize(
+    ("cpu", "memory", "status", "fragment"),
+    [
+        (256, 512, PASS, "Fargate runs 256 CPU units with 512 MiB."),
+        (512, 1024, PASS, ""),
+        (4096, 30720, PASS, ""),
+        (
+            256,
+            4096,
+            FAIL,
+            "service.memory_mib is 4096, which Fargate does not run with 256 CPU units (service.cpu); "
+            "choose 512, 1024, 2048 MiB.",
+        ),
+        (1024, 1536, FAIL, "choose 2048 to 8192 MiB in steps of 1024."),
+        (3072, 8192, FAIL, "service.cpu is 3072, which Fargate does not offer"),
+    ],
+)
+def test_fargate_size(staging: EnvironmentSettings, cpu: int, memory: int, status: str, fragment: str) -> None:
+    env = dataclasses.replace(staging, service=dataclasses.replace(staging.service, cpu=cpu, memory_mib=memory))
+    result = checks.check_fargate_size(env)
+    assert result.status == status
+    assert fragment in result.message
+
+
+def test_every_configured_environment_is_a_valid_fargate_size() -> None:
+    from preflight.cli import load_environment
+
+    for name in ("dev", "staging", "prod"):
+        assert checks.check_fargate_size(load_environment(name)).status == PASS
+
+
+@mock_aws
+def test_vpc_quota_full(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    """moto's EC2 (a default VPC plus four more: five used) against the default quota of five."""
+    ec2 = boto3.client("ec2", region_name=REGION)
+    for n in range(4):
+        ec2.create_vpc(CidrBlock=f"10.{100 + n}.0.0/16")
+    session.stub("service-quotas").add_response(
+        "get_service_quota",
+        quota("vpc", "L-F678F1CE", "VPCs per Region", 5.0),
+        {"ServiceCode": "vpc", "QuotaCode": "L-F678F1CE"},
+    )
+    result = checks.check_vpc_quota(ec2, session.client("service-quotas"), staging, "Staging-Platform")
+    assert result.status == FAIL
+    assert result.message == (
+        "environments.staging needs 1 new VPC but account 333333333333 already uses 5 of its 5 VPCs in us-east-1; "
+        "delete an unused VPC or request a higher 'VPCs per Region' quota (L-F678F1CE)."
+    )
+
+
+@mock_aws
+def test_vpc_quota_not_needed_when_the_stack_has_its_vpc(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    for n in range(4):
+        vpc = ec2.create_vpc(CidrBlock=f"10.{100 + n}.0.0/16")["Vpc"]
+    ec2.create_tags(
+        Resources=[vpc["VpcId"]], Tags=[{"Key": "aws:cloudformation:stack-name", "Value": "Staging-Platform"}]
+    )
+    stub = session.stub("service-quotas")
+    stub.add_client_error(
+        "get_service_quota",
+        service_error_code="NoSuchResourceException",
+        service_message="The request failed because the specified service quota does not exist.",
+        http_status_code=400,
+    )
+    stub.add_response(
+        "get_aws_default_service_quota",
+        quota("vpc", "L-F678F1CE", "VPCs per Region", 5.0),
+        {"ServiceCode": "vpc", "QuotaCode": "L-F678F1CE"},
+    )
+    result = checks.check_vpc_quota(ec2, session.client("service-quotas"), staging, "Staging-Platform")
+    assert result.status == PASS, result.message
+
+
+@mock_aws
+def test_elastic_ips_for_nat_gateways(session: StubbedSession, prod: EnvironmentSettings) -> None:
+    ec2 = boto3.client("ec2", region_name=REGION)
+    for _ in range(3):
+        ec2.allocate_address(Domain="vpc")
+    stub = session.stub("service-quotas")
+    answer = quota("ec2", "L-0263D0A3", "EC2-VPC Elastic IPs", 5.0)
+    stub.add_response("get_service_quota", answer, {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"})
+    stub.add_response("get_service_quota", answer, {"ServiceCode": "ec2", "QuotaCode": "L-0263D0A3"})
+    quotas = session.client("service-quotas")
+    result = checks.check_elastic_ip_quota(ec2, quotas, prod, "Prod-Platform")
+    assert result.status == FAIL
+    assert result.message == (
+        "environments.prod.network.nat_gateways is 3, which needs 3 new Elastic IPs but account 444444444444 uses 3 "
+        "of its 5 in us-east-1; lower network.nat_gateways, release unused addresses or request a higher "
+        "'EC2-VPC Elastic IPs' quota (L-0263D0A3)."
+    )
+    ec2.release_address(AllocationId=ec2.describe_addresses()["Addresses"][0]["AllocationId"])
+    assert checks.check_elastic_ip_quota(ec2, quotas, prod, "Prod-Platform").status == PASS
+
+
+def test_refused_call_is_one_sentence(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    session.stub("rds").add_client_error(
+        "describe_db_engine_versions",
+        service_error_code="AccessDenied",
+        service_message="User: arn:aws:sts::333333333333:assumed-role/x/y is not authorized to perform: "
+        "rds:DescribeDBEngineVersions",
+        http_status_code=403,
+    )
+    result = checks._guarded("postgres-version", lambda: checks.check_postgres_version(session.client("rds"), staging))
+    assert result.status == FAIL
+    assert result.message.startswith("DescribeDBEngineVersions was refused (AccessDenied: User: arn:aws:sts::")
+    assert result.message.endswith("give the pre-flight role read access to it (the CDK bootstrap lookup role has it).")
