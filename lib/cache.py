@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_elasticache as elasticache
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from lib.compliance import acknowledge
+from lib.keys import customer_managed_key
 from lib.policies import REMOVAL_POLICY
 from lib.security_groups import REDIS_PORT
 from lib.settings import EnvironmentSettings
@@ -34,13 +34,7 @@ class Cache(Construct):
         super().__init__(scope, construct_id)
         cache = settings.cache
         removal = REMOVAL_POLICY[settings.removal_policy]
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"ElastiCache Redis data at rest ({settings.name})",
-            enable_key_rotation=True,
-            removal_policy=removal,
-        )
+        self.key = customer_managed_key(self, "Key", purpose="ElastiCache Redis data at rest", settings=settings)
         self.auth_token = secretsmanager.Secret(
             self,
             "AuthToken",

@@ -11,13 +11,13 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_ec2 as ec2
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
 from lib.compliance import acknowledge
+from lib.keys import customer_managed_key
 from lib.policies import REMOVAL_POLICY, retention
 from lib.settings import EnvironmentSettings
 
@@ -39,12 +39,8 @@ class Database(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         db = settings.database
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"RDS PostgreSQL storage of sensor readings ({settings.name})",
-            enable_key_rotation=True,
-            removal_policy=REMOVAL_POLICY[settings.removal_policy],
+        self.key = customer_managed_key(
+            self, "Key", purpose="RDS PostgreSQL storage of sensor readings", settings=settings
         )
         major = db.engine_version.split(".", 1)[0]
         engine = rds.DatabaseInstanceEngine.postgres(version=rds.PostgresEngineVersion.of(db.engine_version, major))

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
+from lib.keys import customer_managed_key
 from lib.policies import REMOVAL_POLICY
 from lib.settings import EnvironmentSettings
 
@@ -42,13 +42,7 @@ class FileStorage(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         fs = settings.file_storage
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"EFS dead-letter files ({settings.name})",
-            enable_key_rotation=True,
-            removal_policy=REMOVAL_POLICY[settings.removal_policy],
-        )
+        self.key = customer_managed_key(self, "Key", purpose="EFS dead-letter files", settings=settings)
         self.file_system = efs.FileSystem(
             self,
             "FileSystem",

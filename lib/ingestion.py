@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from aws_cdk import Duration
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_kms as kms
 from constructs import Construct
 
 from lib.compliance import acknowledge
+from lib.keys import customer_managed_key
 from lib.policies import REMOVAL_POLICY
 from lib.settings import EnvironmentSettings
 
@@ -22,13 +22,7 @@ class Ingestion(Construct):
     def __init__(self, scope: Construct, construct_id: str, *, settings: EnvironmentSettings) -> None:
         super().__init__(scope, construct_id)
         stream = settings.stream
-        self.key = kms.Key(
-            self,
-            "Key",
-            description=f"Kinesis stream of sensor readings ({settings.name})",
-            enable_key_rotation=True,
-            removal_policy=REMOVAL_POLICY[settings.removal_policy],
-        )
+        self.key = customer_managed_key(self, "Key", purpose="Kinesis stream of sensor readings", settings=settings)
         provisioned = stream.capacity_mode == "PROVISIONED"
         self.stream = kinesis.Stream(
             self,

@@ -1,8 +1,9 @@
 """IntegrationTestRole: the role the pipeline's post-deployment step assumes to run the integration suite.
 
 Trusted by the pipeline (tooling) account only, it holds what tests/integration needs and nothing else: read-only
-describes of every part, the two secrets' values (to check their contents), and the writes the data test makes
-(PutRecord on the readings stream with its key, and invoking the platform's API).
+describes of every part, the two secrets' values (to check their contents), the consumer's log (where it reports
+each dead letter), and the writes the data test makes (PutRecord on the readings stream with its key, and invoking
+the platform's API).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
+from aws_cdk import aws_logs as logs
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
@@ -55,6 +57,7 @@ class IntegrationTestRole(Construct):
         replication_group: elasticache.CfnReplicationGroup,
         file_system: efs.IFileSystem,
         access_point: efs.IAccessPoint,
+        consume_log_group: logs.ILogGroup,
     ) -> None:
         super().__init__(scope, construct_id)
         self.role = iam.Role(
@@ -90,6 +93,8 @@ class IntegrationTestRole(Construct):
                 "elasticfilesystem:DescribeMountTargets",
             ): [file_system.file_system_arn, access_point.access_point_arn],
             ("secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"): [s.secret_arn for s in secrets],
+            # The dead-letter test reads the consumer's report of the record it dead-lettered.
+            ("logs:FilterLogEvents",): [consume_log_group.log_group_arn],
         }
         for actions, resources in statements.items():
             self.role.add_to_policy(iam.PolicyStatement(actions=list(actions), resources=resources))

@@ -17,7 +17,6 @@ from aws_cdk import aws_ecs as ecs
 from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
-from aws_cdk import aws_kms as kms
 from aws_cdk import aws_rds as rds
 from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
@@ -39,8 +38,8 @@ from cdk_monitoring_constructs import (
 )
 from constructs import Construct
 
+from lib.keys import customer_managed_key
 from lib.monitoring_names import METRIC_DIMENSION, METRIC_NAMESPACE, alarm_prefix, users_hurt_alarm_name
-from lib.policies import REMOVAL_POLICY
 from lib.settings import EnvironmentSettings
 
 CRITICAL = "Critical"  # users are hurt: part of the users-hurt composite (bake gate, prod rollback trigger)
@@ -67,13 +66,7 @@ class PlatformMonitoring(Construct):
     ) -> None:
         super().__init__(scope, construct_id)
         mon, svc = settings.monitoring, settings.service
-        key = kms.Key(
-            self,
-            "TopicKey",
-            description=f"IoT platform alarm notifications ({settings.name})",
-            enable_key_rotation=True,
-            removal_policy=REMOVAL_POLICY[settings.removal_policy],
-        )
+        key = customer_managed_key(self, "TopicKey", purpose="IoT platform alarm notifications", settings=settings)
         key.add_to_resource_policy(
             iam.PolicyStatement(
                 principals=[iam.ServicePrincipal("cloudwatch.amazonaws.com")],

@@ -29,6 +29,7 @@ OUTPUT_NAMES = (
     "ClusterName",
     "ConsumeServiceName",
     "ServeServiceName",
+    "ConsumeLogGroupName",
     "LoadBalancerDnsName",
     "ApiUrl",
     "ApiId",

@@ -83,8 +83,10 @@ class ProcessingService(Construct):
             "REDIS_AUTH_TOKEN": ecs.Secret.from_secrets_manager(redis_auth_token),
         }
 
+        self.log_groups: dict[str, logs.LogGroup] = {}
+
         def task(name: str, command: str, extra_env: dict[str, str]) -> ecs.FargateTaskDefinition:
-            log_group = logs.LogGroup(
+            log_group = self.log_groups[command] = logs.LogGroup(
                 self,
                 f"{name}Logs",
                 retention=retention(settings.log_retention_days),

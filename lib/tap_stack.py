@@ -138,6 +138,7 @@ class TapStack(Stack):
                 replication_group=cache.replication_group,
                 file_system=storage.file_system,
                 access_point=storage.access_point,
+                consume_log_group=service.log_groups["consume"],
             )
         Outputs(
             self,
@@ -161,6 +162,7 @@ class TapStack(Stack):
                 "FileSystemKeyArn": storage.key.key_arn,
                 "ClusterName": service.cluster.cluster_name,
                 "ConsumeServiceName": service.consume.service_name,
+                "ConsumeLogGroupName": service.log_groups["consume"].log_group_name,
                 "ServeServiceName": service.serve.service_name,
                 "LoadBalancerDnsName": api.load_balancer.load_balancer_dns_name,
                 "ApiUrl": api.rest_api.url,

@@ -1,5 +1,7 @@
 """End to end: readings sent through the API (SigV4) appear through GET /sensors/{id}/latest within a deadline, and a
-malformed record put on the stream lands in the dead-letter location instead.
+malformed record put on the stream lands in the dead-letter location instead: the consumer reports it in its log
+(once it is on the file system and its batch committed), and where this runner sees the file system (`DATA_DIR`,
+marker `efs_mount`), the dead-letter file holds it.
 
 The API's address is the `ApiUrl` output; like every AWS endpoint it can be redirected with the standard
 service-specific variable `AWS_ENDPOINT_URL_EXECUTE_API` (`<endpoint>/<ApiId>/<stage>/...`). The dead-letter location
@@ -8,6 +10,7 @@ is `DATA_DIR/dead-letter/<stream>/` with `DATA_DIR` where the runner sees the pr
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import time
@@ -91,6 +94,33 @@ def test_readings_sent_through_the_api_are_served_as_latest(api) -> None:
 def test_the_api_rejects_a_reading_that_breaks_the_schema(api) -> None:
     response = api.request("POST", "/readings", {"sensorId": "x", "temperature": "hot"})
     assert response.status_code == 400
+
+
+def test_a_malformed_record_is_dead_lettered_by_the_consumer(aws, output) -> None:
+    marker = f"it-{uuid.uuid4().hex[:12]}"
+    started = int(time.time() * 1000) - 60_000
+    put = aws("kinesis").put_record(
+        StreamName=output("StreamName"), Data=b'{"sensorId": "' + marker.encode(), PartitionKey=marker
+    )
+    logs = aws("logs")
+
+    def reported():
+        pages = logs.get_paginator("filter_log_events").paginate(
+            logGroupName=output("ConsumeLogGroupName"), startTime=started, filterPattern=f'"{put["SequenceNumber"]}"'
+        )
+        for event in (event for page in pages for event in page["events"]):
+            with contextlib.suppress(ValueError):
+                entry = json.loads(event["message"])
+                if (
+                    entry.get("message") == "record dead-lettered"
+                    and entry.get("sequenceNumber") == put["SequenceNumber"]
+                ):
+                    return entry
+        return None
+
+    entry = wait_for(reported, f"the consumer's dead-letter report of {put['SequenceNumber']}")
+    assert entry["shard"] == put["ShardId"]
+    assert "not valid JSON" in entry["reason"]
 
 
 @pytest.mark.efs_mount

@@ -10,7 +10,8 @@ Steps, each stopped by the process that started it (by process id, in reverse or
    command with the task definition's environment and the deployed secrets (database user and password, Redis AUTH
    token); only the network endpoints point at the local PostgreSQL and Redis (started with those credentials) and
    DATA_DIR at a local directory (the EFS mount). Each process is registered as a task of its service (RunTask) and
-   stopped with it (StopTask).
+   stopped with it (StopTask). What a process prints goes to the log group its task definition names, as ECS's
+   awslogs driver sends it (`_AwsLogs`).
 5. The API's data plane (`api_gateway.ApiGatewayDataPlane`), with the NLB's DNS name resolved to `serve`.
 6. The integration suite (`tests/integration`) in a child pytest with the standard AWS environment; its JUnit report
    gives the counts.
@@ -24,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -133,6 +135,52 @@ def deploy(env: dict[str, str], stack_name: str, template: dict[str, Any]) -> di
     return {o["OutputKey"]: str(o.get("OutputValue", "")) for o in stack.get("Outputs", [])}
 
 
+class _AwsLogs:
+    """ECS's awslogs log driver, played for local processes: each line a task prints becomes a log event in the
+    group its container's `logConfiguration` names, in stream `<prefix>/<container>/<task id>`."""
+
+    def __init__(self, logs_client: Any) -> None:
+        self.logs = logs_client
+        self.streams: list[tuple[Path, str, str, int]] = []  # file, group, stream, bytes already sent
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="awslogs", daemon=True)
+
+    def follow(self, path: Path, container: dict[str, Any], task_arn: str) -> None:
+        options = container.get("logConfiguration", {}).get("options", {})
+        if "awslogs-group" not in options:
+            return
+        group = options["awslogs-group"]
+        stream = f"{options.get('awslogs-stream-prefix', 'ecs')}/{container['name']}/{task_arn.rsplit('/', 1)[-1]}"
+        self.logs.create_log_stream(logGroupName=group, logStreamName=stream)
+        self.streams.append((path, group, stream, 0))
+        if not self._thread.is_alive():
+            self._thread.start()
+
+    def _send_new_lines(self) -> None:
+        for index, (path, group, stream, sent) in enumerate(self.streams):
+            data = path.read_bytes()[sent:] if path.exists() else b""
+            complete = data[: data.rfind(b"\n") + 1]
+            lines = [line for line in complete.decode(errors="replace").splitlines() if line.strip()]
+            if lines:
+                now = int(time.time() * 1000)
+                events = [{"timestamp": now, "message": line} for line in lines]
+                for start in range(0, len(events), 1000):
+                    self.logs.put_log_events(
+                        logGroupName=group, logStreamName=stream, logEvents=events[start : start + 1000]
+                    )
+            self.streams[index] = (path, group, stream, sent + len(complete))
+
+    def _run(self) -> None:
+        while not self._stop.wait(0.5):
+            self._send_new_lines()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join()
+        self._send_new_lines()
+
+
 class _Tasks:
     """The services' tasks, run as local processes and registered with ECS as their tasks."""
 
@@ -140,6 +188,7 @@ class _Tasks:
         self.env, self.workdir, self.postgres = env, workdir, postgres
         self.ecs = _session(env).client("ecs", endpoint_url=env["AWS_ENDPOINT_URL"])
         self.secrets = _session(env).client("secretsmanager", endpoint_url=env["AWS_ENDPOINT_URL"])
+        self.awslogs = _AwsLogs(_session(env).client("logs", endpoint_url=env["AWS_ENDPOINT_URL"]))
         self.running: list[tuple[ProcessorProcess, str, str]] = []  # process, cluster, task ARN
         self.redis: RedisServer | None = None
         self.serve_addresses: list[str] = []
@@ -207,6 +256,7 @@ class _Tasks:
                     networkConfiguration=service["networkConfiguration"],
                 )["tasks"][0]
                 self.running[self.running.index(entry)] = (process, cluster, task["taskArn"])
+                self.awslogs.follow(process.log_path, container, task["taskArn"])
 
     def stop(self) -> None:
         for process, cluster, task_arn in reversed(self.running):
@@ -215,6 +265,7 @@ class _Tasks:
                 with contextlib.suppress(Exception):
                     self.ecs.stop_task(cluster=cluster, task=task_arn, reason="rehearsal finished")
         self.running.clear()
+        self.awslogs.stop()
         if self.redis is not None:
             self.redis.close()
 

@@ -141,8 +141,11 @@ def test_test_role_is_read_only_plus_the_data_test_writes(synth: Synth, env: str
         tuple(sorted([s["Action"]] if isinstance(s["Action"], str) else s["Action"])): s["Resource"] for s in statements
     }
     granted = {a for actions in by_actions for a in actions if a not in DESCRIBE_ACTIONS}
-    writes = {a for a in granted if not a.split(":")[1].startswith(("Describe", "Get"))}
+    writes = {a for a in granted if not a.split(":")[1].startswith(("Describe", "Get", "Filter"))}
     assert writes == {"kinesis:PutRecord", "kms:Decrypt", "kms:GenerateDataKey", "execute-api:Invoke"}
+    # The consumer's dead-letter reports: read from its own log group only.
+    (log_resource,) = [r for actions, r in by_actions.items() if "logs:FilterLogEvents" in actions]
+    assert "ConsumeLogs" in json.dumps(log_resource)
     for actions, resource in by_actions.items():
         if resource == "*":
             assert set(actions) <= set(DESCRIBE_ACTIONS), f"{actions} on every resource"
