@@ -5,10 +5,11 @@
   must stay OK that long, so prod's approval is only offered after staging proved healthy.
 - ``ArmRollback`` before the deployment of an environment with ``monitoring.rollback_on_alarm`` (prod): CloudFormation
   rollback triggers on the stack watch its users-hurt composite alarm, so a deployment whose alarms fire rolls back.
+  With ``arm_in_preflight`` the pre-flight build arms them itself right after its checks pass (one build, same order).
 
 The steps reach the environment's account through the CDK bootstrap roles it already trusts the pipeline account
 with: the read-only lookup role for pre-flight and bake, the deploy role (CloudFormation only) to arm rollback
-triggers. Each step's own role may assume exactly that one role and nothing else.
+triggers. Each step's own role may assume exactly the roles of its checks and nothing else.
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ def bootstrap_role_arn(partition: str, kind: str, account: str, region: str) -> 
 class HealthSteps:
     """The health steps of one stage, for the wave's pre/post lists and for dashboards."""
 
-    pre: list[pipelines.CodeBuildStep] = field(default_factory=list)
+    preflight: pipelines.CodeBuildStep
+    pre: list[pipelines.CodeBuildStep] = field(default_factory=list)  # the pre-flight first
     post: list[pipelines.CodeBuildStep] = field(default_factory=list)
 
     @property
@@ -53,22 +55,29 @@ def _step(
     check: str,
     role_kind: str,
     timeout: Duration,
+    *,
+    arm_rollback: bool = False,
 ) -> pipelines.CodeBuildStep:
     settings = stage.settings
     role_arn = bootstrap_role_arn(stack.partition, role_kind, settings.account, settings.region)
+    env = {
+        "CHECK": check,
+        "ENVIRONMENT": settings.name,
+        "STACK_NAME": stage.platform.stack_name,
+        "ROLE_ARN": role_arn,
+        "PARTITION": stack.partition,
+    }
+    roles = [role_arn]
+    if arm_rollback:  # buildspecs/preflight.yml arms rollback triggers after the checks, as the deploy role
+        env["ARM_ROLE_ARN"] = bootstrap_role_arn(stack.partition, "deploy", settings.account, settings.region)
+        roles.append(env["ARM_ROLE_ARN"])
     return pipelines.CodeBuildStep(
         name,
         input=source,
         commands=[],
         partial_build_spec=codebuild.BuildSpec.from_object(yaml.safe_load(PREFLIGHT_BUILDSPEC.read_text())),
-        env={
-            "CHECK": check,
-            "ENVIRONMENT": settings.name,
-            "STACK_NAME": stage.platform.stack_name,
-            "ROLE_ARN": role_arn,
-            "PARTITION": stack.partition,
-        },
-        role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn])],
+        env=env,
+        role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=roles)],
         timeout=timeout,
     )
 
@@ -80,17 +89,34 @@ def health_steps(
     *,
     after_approval: pipelines.Step | None = None,
     after_tests: pipelines.Step | None = None,
+    preflight_id: str = "Preflight",
+    arm_in_preflight: bool = False,
 ) -> HealthSteps:
     """Pre-flight (and rollback arming) before the stage's deployment, the bake after its integration tests."""
     monitoring = stage.settings.monitoring
-    steps = HealthSteps()
-    preflight = _step(stack, "Preflight", stage, source, "preflight", "lookup", Duration.minutes(10))
+    arm_in_preflight = arm_in_preflight and monitoring.rollback_on_alarm
+    preflight = _step(
+        stack,
+        preflight_id,
+        stage,
+        source,
+        "preflight",
+        "lookup",
+        Duration.minutes(60 if arm_in_preflight else 10),
+        arm_rollback=arm_in_preflight,
+    )
     if after_approval is not None:
         preflight.add_step_dependency(after_approval)
-    steps.pre.append(preflight)
-    if monitoring.rollback_on_alarm:
+    steps = HealthSteps(preflight=preflight, pre=[preflight])
+    if monitoring.rollback_on_alarm and not arm_in_preflight:
         arm = _step(
-            stack, "ArmRollback", stage, source, "preflight.health arm-rollback", "deploy", Duration.minutes(60)
+            stack,
+            "ArmRollback",
+            stage,
+            source,
+            "preflight.health arm-rollback",
+            "deploy",
+            Duration.minutes(60),
         )
         arm.add_step_dependency(preflight)
         steps.pre.append(arm)

@@ -5,6 +5,10 @@ step runs buildspecs/synth.yml: unit tests with a JUnit report into a CodeBuild 
 every gate. Self-mutation updates the pipeline before any deployment, all assets are published by one CodeBuild
 project, and the environments are deployed in the configured order; an environment whose config sets
 `requires_approval` waits for a ManualApprovalStep.
+
+Lead time (pipeline/delivery.py, measured by `make bench-pipeline`): direct deployments instead of change sets, one
+asset publisher, pip/npm caches, compute per step, pre-flights side by side with the work before their stage. Every
+gate of the synth step runs before the Assets stage, and every pre-flight before its environment's CloudFormation.
 """
 
 from __future__ import annotations
@@ -13,14 +17,23 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from aws_cdk import Environment, RemovalPolicy, Stack, pipelines
+from aws_cdk import Duration, Environment, RemovalPolicy, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
+from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lib.compliance import acknowledge
 from lib.integration_test_role import DESCRIBE_ACTIONS, integration_role_name
+from lib.settings import EnvironmentSettings
+from pipeline.delivery import (
+    ASSET_COMPUTE,
+    BUILD_CACHE_PATHS,
+    STEP_COMPUTE,
+    SYNTH_COMPUTE,
+    DeliveryOptions,
+)
 from pipeline.health_steps import HealthSteps, acknowledge_step_grants, health_steps
 from pipeline.monitoring import PipelineMonitoring
 from pipeline.notifications import PipelineNotifications
@@ -39,6 +52,10 @@ REPORT_ACTIONS = (
     "codebuild:CreateReport",
     "codebuild:UpdateReport",
 )
+# CDK Pipelines publishes assets in its top-level "Assets" graph; a wave of that id, added before the first
+# environment's, becomes that graph, so its pre steps run side by side with the asset publishing (tests pin it).
+ASSETS_STAGE = "Assets"
+BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
 
 
 def synth_build_spec(report_group_arn: str, path: Path = SYNTH_BUILDSPEC) -> dict[str, Any]:
@@ -58,8 +75,19 @@ def integration_build_spec(report_group_arn: str, path: Path = INTEGRATION_BUILD
 class PipelineStack(Stack):
     """Self-mutating CDK pipeline that promotes the platform through every configured environment."""
 
-    def __init__(self, scope: Construct, construct_id: str, *, config: PlatformConfig, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        scope: Construct,
+        construct_id: str,
+        *,
+        config: PlatformConfig,
+        delivery: DeliveryOptions | None = None,
+        **kwargs: Any,
+    ) -> None:
         settings = config.pipeline
+        delivery = delivery or DeliveryOptions()
+        self.delivery = delivery
+        self.cross_account = config.cross_account
         super().__init__(
             scope, construct_id, env=Environment(account=settings.account, region=settings.region), **kwargs
         )
@@ -84,6 +112,7 @@ class PipelineStack(Stack):
                 iam.PolicyStatement(actions=list(REPORT_ACTIONS), resources=[self.unit_test_reports.report_group_arn])
             ],
         )
+        right_sized = delivery.right_sized_compute
         self.pipeline = pipelines.CodePipeline(
             self,
             "Pipeline",
@@ -91,16 +120,15 @@ class PipelineStack(Stack):
             pipeline_type=codepipeline.PipelineType.V2,
             synth=synth,
             self_mutation=True,
-            publish_assets_in_parallel=False,
-            cross_account_keys=True,
-            enable_key_rotation=True,
+            use_change_sets=delivery.use_change_sets,
+            publish_assets_in_parallel=not delivery.single_asset_publisher,
+            # A KMS key on the artifact bucket only when some environment's account must read the artifacts.
+            cross_account_keys=config.cross_account,
+            enable_key_rotation=config.cross_account,
             docker_enabled_for_synth=False,
-            code_build_defaults=pipelines.CodeBuildOptions(
-                build_environment=codebuild.BuildEnvironment(
-                    build_image=codebuild.LinuxBuildImage.STANDARD_7_0,
-                    compute_type=codebuild.ComputeType.MEDIUM,
-                )
-            ),
+            code_build_defaults=self._code_build_defaults(delivery),
+            synth_code_build_defaults=_compute(SYNTH_COMPUTE) if right_sized else None,
+            asset_publishing_code_build_defaults=_compute(ASSET_COMPUTE) if right_sized else None,
         )
         self.integration_test_reports = codebuild.ReportGroup(
             self,
@@ -111,26 +139,103 @@ class PipelineStack(Stack):
         self.stages: list[IotPlatformStage] = []
         self.integration_steps: dict[str, pipelines.CodeBuildStep] = {}
         self.health_steps: dict[str, HealthSteps] = {}
+        approvals: dict[str, pipelines.ManualApprovalStep] = {}
+        early: list[str] = []  # environments whose pre-flight runs before their own stage
         for env in config.environments:
-            name = env.name.capitalize()
-            cross_account = env.account != settings.account
-            stage = IotPlatformStage(
-                self, name, settings=env, integration_test_account=settings.account if cross_account else None
-            )
-            pre: list[pipelines.Step] = []
             approval = None
             if env.requires_approval:
+                name = env.name.capitalize()
                 approval = pipelines.ManualApprovalStep(f"PromoteTo{name}", comment=f"Promote to {env.name}?")
-                pre.append(approval)
-            step = self._integration_step(stage, source, cross_account)
-            health = health_steps(self, stage, source, after_approval=approval, after_tests=step)
-            self.health_steps[env.name] = health
-            self.pipeline.add_wave(name, pre=[*pre, *health.pre]).add_stage(stage, post=[step, *health.post])
-            self.stages.append(stage)
-            self.integration_steps[env.name] = step
+                approvals[env.name] = approval
+            for deployment in config.deployments(env):  # its primary region, then any additional ones
+                if approval is None and delivery.early_preflight:
+                    early.append(deployment.name)
+                self._add_deployment(deployment, source, approval, early)
+        self._add_waves(config, approvals, early)
         self.pipeline.build_pipeline()
         self._acknowledge_generated_grants(settings.account, settings.region)
         self._add_notifications_and_dashboard(config)
+
+    def _add_deployment(
+        self,
+        settings: EnvironmentSettings,
+        source: pipelines.IFileSetProducer,
+        approval: pipelines.ManualApprovalStep | None,
+        early: list[str],
+    ) -> None:
+        """The stage of one environment (one region of it), its integration tests and its health steps."""
+        name = settings.name.capitalize()
+        pipeline_account = self.account
+        cross_account = settings.account != pipeline_account
+        stage = IotPlatformStage(
+            self, name, settings=settings, integration_test_account=pipeline_account if cross_account else None
+        )
+        step = self._integration_step(stage, source, cross_account)
+        self.health_steps[settings.name] = health_steps(
+            self,
+            stage,
+            source,
+            after_approval=approval,
+            after_tests=step,
+            preflight_id=f"Preflight{name}" if settings.name in early else "Preflight",
+            arm_in_preflight=self.delivery.preflight_arms_rollback,
+        )
+        self.stages.append(stage)
+        self.integration_steps[settings.name] = step
+
+    def _add_waves(
+        self, config: PlatformConfig, approvals: dict[str, pipelines.ManualApprovalStep], early: list[str]
+    ) -> None:
+        """One wave per environment, in order: [approval] -> pre-flight [-> arm rollback] -> deploy -> tests [-> bake];
+        the regions of an environment deploy side by side in its wave, each with its own steps.
+
+        A deployment in ``early`` has its pre-flight run alongside the work just before its wave instead: the first
+        environment's with the asset publishing, a later one's with the previous environment's integration tests.
+        """
+        groups = [[d.name for d in config.deployments(env)] for env in config.environments]
+        stages = {stage.settings.name: stage for stage in self.stages}
+        first_early = [self.health_steps[name].preflight for name in groups[0] if name in early]
+        if first_early:
+            self.pipeline.add_wave(ASSETS_STAGE, pre=first_early)
+        for index, group in enumerate(groups):
+            env_name = group[0]
+            wave = self.pipeline.add_wave(
+                env_name.capitalize(), pre=[approvals[env_name]] if env_name in approvals else []
+            )
+            following = groups[index + 1] if index + 1 < len(groups) else []
+            for position, name in enumerate(group):
+                health = self.health_steps[name]
+                pre = [step for step in health.pre if name not in early or step is not health.preflight]
+                post: list[pipelines.Step] = [self.integration_steps[name], *health.post]
+                if position == 0:
+                    post += [self.health_steps[later].preflight for later in following if later in early]
+                wave.add_stage(stages[name], pre=pre, post=post)
+
+    def _code_build_defaults(self, delivery: DeliveryOptions) -> pipelines.CodeBuildOptions:
+        """Every project's build image and compute, and the pip/npm download caches in a build-cache bucket."""
+        compute = STEP_COMPUTE if delivery.right_sized_compute else codebuild.ComputeType.MEDIUM
+        environment = codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=compute)
+        if not delivery.build_cache:
+            return pipelines.CodeBuildOptions(build_environment=environment)
+        self.build_cache = s3.Bucket(
+            self,
+            "BuildCache",
+            encryption=s3.BucketEncryption.S3_MANAGED,
+            enforce_ssl=True,
+            block_public_access=s3.BlockPublicAccess.BLOCK_ALL,
+            lifecycle_rules=[s3.LifecycleRule(expiration=Duration.days(30))],
+        )
+        acknowledge(
+            self.build_cache,
+            "The build-cache bucket holds only pip and npm download caches of public packages, written and read by "
+            "this pipeline's CodeBuild projects (CloudTrail records access); objects expire after 30 days.",
+            "AwsSolutions-S1",
+        )
+        return pipelines.CodeBuildOptions(
+            build_environment=environment,
+            cache=codebuild.Cache.bucket(self.build_cache, prefix="dependencies"),
+            partial_build_spec=codebuild.BuildSpec.from_object({"cache": {"paths": list(BUILD_CACHE_PATHS)}}),
+        )
 
     def _integration_step(
         self, stage: IotPlatformStage, source: pipelines.IFileSetProducer, cross_account: bool
@@ -177,9 +282,9 @@ class PipelineStack(Stack):
             self, "Notifications", pipeline=pipeline, settings=config.pipeline.notifications
         )
         projects = {"Synth": self.pipeline.synth_project}
-        for env in config.environments:
+        for env in config.all_deployments:
             name = env.name.capitalize()
-            projects.update({f"{step.id}{name}": step.project for step in self.health_steps[env.name].pre[:1]})
+            projects[f"Preflight{name}"] = self.health_steps[env.name].preflight.project
             projects[f"IntegrationTests{name}"] = self.integration_steps[env.name].project
         self.monitoring = PipelineMonitoring(
             self,
@@ -236,6 +341,35 @@ class PipelineStack(Stack):
             *artifact_grants,
             *codebuild_grants,
         )
+        for region, support in sorted(pipeline.cross_region_support.items()):  # a wave across regions
+            bucket_name = self.resolve(support.replication_bucket.bucket_name)
+            acknowledge(
+                support.replication_bucket,
+                f"CodePipeline's replication bucket in {region} holds only copies of this pipeline's transient "
+                "artifacts for the deployments in that region, reachable only by the pipeline's roles.",
+                "AwsSolutions-S1",
+            )
+            acknowledge(
+                self.pipeline,
+                f"The pipeline's role copies artifacts to objects of its replication bucket in {region} (CodePipeline "
+                "cross-region actions); the grant is scoped to that one bucket.",
+                f"AwsSolutions-IAM5[Resource::arn:aws:s3:::{bucket_name}/*]",
+            )
+        if not self.cross_account:
+            acknowledge(
+                self.pipeline,
+                "Every environment is in the pipeline's own account, so the pipeline has no cross-account KMS key: "
+                "its CodeBuild projects encrypt build artifacts with the AWS-managed S3 key of the artifact bucket.",
+                "AwsSolutions-CB4",
+            )
+        if self.delivery.build_cache:
+            cache = self.get_logical_id(self.build_cache.node.default_child)  # type: ignore[arg-type]
+            acknowledge(
+                self.pipeline,
+                "Every CodeBuild project of the pipeline reads and writes the pip/npm download-cache archive under "
+                "its own key in the build-cache bucket; the grant is scoped to the objects of that bucket only.",
+                f"AwsSolutions-IAM5[Resource::<{cache}.Arn>/*]",
+            )
         acknowledge(
             self.pipeline,
             "Self-mutation and asset publishing assume the CDK bootstrap roles (cdk-*) of the target accounts and "
@@ -243,3 +377,9 @@ class PipelineStack(Stack):
             "AwsSolutions-IAM5[Resource::*]",
             f"AwsSolutions-IAM5[Resource::arn:*:iam::{account}:role/*]",
         )
+
+
+def _compute(compute_type: codebuild.ComputeType) -> pipelines.CodeBuildOptions:
+    return pipelines.CodeBuildOptions(
+        build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=compute_type)
+    )

@@ -46,7 +46,11 @@ def session_for(env: EnvironmentSettings, role_arn: str | None, purpose: str) ->
 
 def common_arguments(parser: argparse.ArgumentParser) -> None:
     """--env, --role-arn, --stack-name, --config and --partition, shared by every command."""
-    parser.add_argument("--env", required=True, help="environment name in cdk.json (dev, staging, prod)")
+    parser.add_argument(
+        "--env",
+        required=True,
+        help="environment in cdk.json: dev, staging, prod, or <env>-<region> of an additional region",
+    )
     parser.add_argument("--role-arn", default=None, help="role to assume in the environment's account (read-only)")
     parser.add_argument("--stack-name", default=None, help="the platform stack's name (default: <Env>-Platform)")
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "cdk.json", help="the CDK app file (cdk.json)")

@@ -4,7 +4,8 @@
   ``monitoring.bake_minutes`` (polled, then the alarm history is read so a flap between polls counts too).
 - ``arm-rollback``: before prod deploys, make sure CloudFormation's rollback triggers on the prod stack watch the
   ``iot-<env>-users-hurt`` composite alarm. CloudFormation keeps a stack's rollback triggers for every later update,
-  including the change sets CDK Pipelines executes, so an update during which that alarm fires is rolled back.
+  including the direct updates the pipeline's deploy actions make, so an update during which that alarm fires is
+  rolled back. Prod's pre-flight build runs this right after its checks pass (buildspecs/preflight.yml).
 
 Usage: python -m preflight.health {bake,arm-rollback} --env NAME [--role-arn ARN] [--stack-name NAME]
 """

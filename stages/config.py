@@ -3,6 +3,10 @@
 `load_config` turns the raw ``platform`` context object into frozen dataclasses. Any problem is raised as a
 single `ConfigError` whose message is one sentence naming the offending key, e.g.
 ``Invalid config: environments.prod.account must be a 12-digit AWS account id, got "abc".``
+
+Each environment has an account and region of its own; `additional_regions` deploys it to more regions (optionally
+in other accounts) side by side in one wave, e.g. prod in us-east-1 and eu-west-1. Each additional region is an
+environment of its own name, ``<env>-<region>`` (stage ``Prod-eu-west-1``), with the environment's sizes.
 """
 
 from __future__ import annotations
@@ -58,12 +62,47 @@ class PipelineSettings:
 
 
 @dataclass(frozen=True)
+class RegionSettings:
+    """One more region an environment deploys to, in the same wave as its primary region."""
+
+    region: str
+    availability_zones: tuple[str, ...]
+    account: str = ""  # empty: the environment's own account
+
+
+@dataclass(frozen=True)
 class PlatformConfig:
     pipeline: PipelineSettings
     environments: tuple[EnvironmentSettings, ...]
+    additional_regions: Mapping[str, tuple[RegionSettings, ...]] = field(default_factory=dict)
+
+    def deployments(self, env: EnvironmentSettings) -> tuple[EnvironmentSettings, ...]:
+        """Where ``env`` deploys, side by side in one wave: its primary region first, then each additional one."""
+        return (
+            env,
+            *(
+                dataclasses.replace(
+                    env,
+                    name=f"{env.name}-{extra.region}",
+                    region=extra.region,
+                    availability_zones=extra.availability_zones,
+                    account=extra.account or env.account,
+                )
+                for extra in self.additional_regions.get(env.name, ())
+            ),
+        )
+
+    @property
+    def all_deployments(self) -> tuple[EnvironmentSettings, ...]:
+        return tuple(d for env in self.environments for d in self.deployments(env))
+
+    @property
+    def cross_account(self) -> bool:
+        """Whether any deployment is in an account other than the pipeline's (then artifacts need a KMS key)."""
+        return any(env.account != self.pipeline.account for env in self.all_deployments)
 
     def environment(self, name: str) -> EnvironmentSettings:
-        for env in self.environments:
+        for env in self.all_deployments:
             if env.name == name:
                 return env
         raise ConfigError(f"Invalid config: environments.{name} is not a configured environment.")
@@ -142,6 +181,8 @@ _CHECKS: dict[str, Callable[[str, Any], None]] = {
     "PipelineSettings.connection_arn": _pattern(_CONNECTION_ARN, "a CodeConnections connection ARN"),
     "PipelineSettings.branch": _pattern(re.compile(r"^[A-Za-z0-9._/-]+$"), "a git branch name"),
     "EnvironmentSettings.account": _pattern(_ACCOUNT, "a 12-digit AWS account id"),
+    "RegionSettings.region": _pattern(_REGION, "an AWS region name such as eu-west-1"),
+    "RegionSettings.account": _optional(_ACCOUNT, "a 12-digit AWS account id"),
     "EnvironmentSettings.region": _pattern(_REGION, "an AWS region name such as us-east-1"),
     "EnvironmentSettings.log_retention_days": _int_in(_LOG_RETENTION_DAYS),
     "EnvironmentSettings.removal_policy": _one_of(("destroy", "retain")),
@@ -246,6 +287,42 @@ def _check_pipeline(pipeline: PipelineSettings) -> None:
         )
 
 
+def _check_zones(env: EnvironmentSettings, key: str) -> None:
+    """The availability zones of one region of ``env`` (``key`` names where they are configured)."""
+    if len(env.availability_zones) < 2:
+        raise _fail(f"{key}.availability_zones", "must list at least two availability zones", env.availability_zones)
+    for az in env.availability_zones:
+        if not re.match(rf"^{re.escape(env.region)}[a-z]$", az):
+            raise _fail(f"{key}.availability_zones", f"must only name zones of {env.region}", az)
+    if env.network.nat_gateways > len(env.availability_zones):
+        raise _fail(
+            f"{key}.availability_zones",
+            f"must list at least network.nat_gateways ({env.network.nat_gateways}) zones",
+            env.availability_zones,
+        )
+    if env.cache.num_cache_clusters > len(env.availability_zones) * 2:
+        raise _fail(
+            f"{key}.availability_zones",
+            f"must list at least half of cache.num_cache_clusters ({env.cache.num_cache_clusters}) zones",
+            env.availability_zones,
+        )
+
+
+def _additional_regions(env: EnvironmentSettings, raw: Any) -> tuple[RegionSettings, ...]:
+    key = f"environments.{env.name}.additional_regions"
+    if not isinstance(raw, list):
+        raise _fail(key, "must be a list of objects with region and availability_zones", raw)
+    regions = tuple(_build(RegionSettings, item, f"{key}[{index}]") for index, item in enumerate(raw))
+    seen = {env.region}
+    for index, extra in enumerate(regions):
+        if extra.region in seen:
+            raise _fail(f"{key}[{index}].region", "must differ from the environment's other regions", extra.region)
+        seen.add(extra.region)
+        replica = dataclasses.replace(env, region=extra.region, availability_zones=extra.availability_zones)
+        _check_zones(replica, f"{key}[{index}]")
+    return regions
+
+
 def _check_environment(env: EnvironmentSettings) -> None:
     key = f"environments.{env.name}"
     if len(env.availability_zones) < 2:
@@ -311,15 +388,19 @@ def load_config(raw: Any) -> PlatformConfig:
     if not isinstance(environments_raw, Mapping) or not environments_raw:
         raise _fail("environments", "must be an object with the dev, staging and prod environments", environments_raw)
     environments = []
+    additional_regions: dict[str, tuple[RegionSettings, ...]] = {}
     for name, env_raw in environments_raw.items():
         if name not in ENVIRONMENT_NAMES:
             expected = ", ".join(ENVIRONMENT_NAMES)
             raise ConfigError(f"Invalid config: environments.{name} is not a known environment (expected {expected}).")
-        env = dataclasses.replace(_build(EnvironmentSettings, env_raw, f"environments.{name}"), name=name)
+        settings_raw = dict(env_raw) if isinstance(env_raw, Mapping) else env_raw
+        regions_raw = settings_raw.pop("additional_regions", []) if isinstance(settings_raw, dict) else []
+        env = dataclasses.replace(_build(EnvironmentSettings, settings_raw, f"environments.{name}"), name=name)
         _check_environment(env)
+        additional_regions[name] = _additional_regions(env, regions_raw)
         environments.append(env)
     missing = [n for n in ENVIRONMENT_NAMES if n not in environments_raw]
     if missing:
         raise ConfigError(f"Invalid config: environments.{missing[0]} is required.")
     environments.sort(key=lambda e: ENVIRONMENT_NAMES.index(e.name))
-    return PlatformConfig(pipeline=pipeline, environments=tuple(environments))
+    return PlatformConfig(pipeline=pipeline, environments=tuple(environments), additional_regions=additional_regions)

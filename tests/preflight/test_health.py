@@ -203,7 +203,7 @@ def test_arm_rollback_sets_triggers_once(session: StubbedSession, prod: Environm
     )
     outcome = health.arm_rollback(session.client("cloudformation"), prod, "Prod-Platform")
     assert outcome.ok and outcome.message.startswith("Prod-Platform now rolls back when")
-    # Next run: the triggers are saved on the stack, CloudFormation applies them to the pipeline's change sets.
+    # Next run: the triggers are saved on the stack, CloudFormation applies them to the pipeline's stack updates.
     cfn.add_response(
         "describe_stacks", {"Stacks": [_stack(RollbackConfiguration=armed)]}, {"StackName": "Prod-Platform"}
     )

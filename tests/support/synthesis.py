@@ -26,10 +26,11 @@ ENVIRONMENTS = ("dev", "staging", "prod")
 
 
 def cdk_context() -> dict[str, Any]:
-    """The context `cdk synth` gives the app: cdk.json's context plus cdk.context.json, and path metadata."""
+    """The context `cdk synth` gives the app: cdk.json's context plus cdk.context.json, path metadata, no traces."""
     context: dict[str, Any] = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
     context.update(json.loads((REPO_ROOT / "cdk.context.json").read_text()))
     context["aws:cdk:enable-path-metadata"] = True
+    context["aws:cdk:disable-stack-trace"] = True  # as the CLI sets it without --debug: creation traces cost seconds
     return context
 
 
@@ -60,11 +61,15 @@ class Synth:
         return next(s.platform for s in self.pipeline_stack.stages if s.platform.environment_suffix == name)
 
 
-def synthesize(outdir: Path) -> Synth:
-    """Build the app with every gate (cdk-nag, validation) and synthesize it into ``outdir``."""
+def synthesize(outdir: Path, platform: dict[str, Any] | None = None) -> Synth:
+    """Build the app with every gate (cdk-nag, validation) and synthesize it into ``outdir``; ``platform`` replaces
+    cdk.json's platform config (a second configuration, e.g. single-account, built in-process once per session)."""
     from app import build_app
 
-    app = App(outdir=str(outdir), context=cdk_context())
+    context = cdk_context()
+    if platform is not None:
+        context["platform"] = platform
+    app = App(outdir=str(outdir), context=context)
     pipeline_stack = build_app(app)
     assembly = app.synth()
     templates = {"pipeline": assembly.get_stack_by_name(pipeline_stack.stack_name).template}
