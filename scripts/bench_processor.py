@@ -100,7 +100,7 @@ def main() -> int:
     parser.add_argument("--naive-readings", type=int, default=5_000)
     parser.add_argument("--batch", type=int, default=1000, help="readings per Kinesis batch / transaction")
     parser.add_argument("--sensors", type=int, default=500)
-    parser.add_argument("--rounds", type=int, default=3, help="median of this many rounds per variant")
+    parser.add_argument("--rounds", type=int, default=5, help="median of this many rounds per variant")
     args = parser.parse_args()
 
     postgres, redis_server = PostgresServer(durable=True), RedisServer()
