@@ -162,7 +162,8 @@ class Api(Construct):
             port=SERVE_PORT,
             protocol=elbv2.Protocol.TCP,
             targets=[serve.load_balancer_target(container_name="processor", container_port=SERVE_PORT)],
-            health_check=elbv2.HealthCheck(protocol=elbv2.Protocol.HTTP, path="/health"),
+            # Liveness (PostgreSQL answers): a Redis outage must not drain serve, its reads fall back to PostgreSQL.
+            health_check=elbv2.HealthCheck(protocol=elbv2.Protocol.HTTP, path="/health/live"),
         )
         acknowledge(
             self.load_balancer,

@@ -110,7 +110,7 @@ class ProcessingService(Construct):
                 secrets=secrets,
                 logging=ecs.LogDrivers.aws_logs(stream_prefix=command, log_group=log_group),
                 port_mappings=[ecs.PortMapping(container_port=SERVE_PORT)] if command == "serve" else None,
-                # The image's own check: serve answers /health, consume's loop touched its heartbeat recently.
+                # The image's own check: serve answers /health/live, consume's loop touched its heartbeat recently.
                 health_check=ecs.HealthCheck(
                     command=["CMD", "processor", "healthcheck"],
                     interval=Duration.seconds(30),

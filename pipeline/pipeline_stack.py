@@ -25,7 +25,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lib.compliance import acknowledge
-from lib.integration_test_role import DESCRIBE_ACTIONS, integration_role_name
+from lib.integration_test_role import integration_role_name
 from lib.settings import EnvironmentSettings
 from pipeline.delivery import (
     ASSET_COMPUTE,
@@ -165,12 +165,10 @@ class PipelineStack(Stack):
     ) -> None:
         """The stage of one environment (one region of it), its integration tests and its health steps."""
         name = settings.name.capitalize()
-        pipeline_account = self.account
-        cross_account = settings.account != pipeline_account
-        stage = IotPlatformStage(
-            self, name, settings=settings, integration_test_account=pipeline_account if cross_account else None
-        )
-        step = self._integration_step(stage, source, cross_account)
+        # The stage always creates the integration-test role, trusted by the pipeline's account (its own, or
+        # another): the step then holds nothing but sts:AssumeRole, in one account or many.
+        stage = IotPlatformStage(self, name, settings=settings, integration_test_account=self.account)
+        step = self._integration_step(stage, source)
         self.health_steps[settings.name] = health_steps(
             self,
             stage,
@@ -237,25 +235,16 @@ class PipelineStack(Stack):
             partial_build_spec=codebuild.BuildSpec.from_object({"cache": {"paths": list(BUILD_CACHE_PATHS)}}),
         )
 
-    def _integration_step(
-        self, stage: IotPlatformStage, source: pipelines.IFileSetProducer, cross_account: bool
-    ) -> pipelines.CodeBuildStep:
-        """Post-deployment step: tests/integration against the stage's stack, as its test role when cross-account."""
+    def _integration_step(self, stage: IotPlatformStage, source: pipelines.IFileSetProducer) -> pipelines.CodeBuildStep:
+        """Post-deployment step: tests/integration against the stage's stack, as the stage's integration-test role."""
         settings = stage.settings
-        role_arn = (
-            f"arn:{self.partition}:iam::{settings.account}:role/{integration_role_name(settings.name)}"
-            if cross_account
-            else ""
-        )
+        role_arn = f"arn:{self.partition}:iam::{settings.account}:role/{integration_role_name(settings.name)}"
         statements = [
             iam.PolicyStatement(
                 actions=list(REPORT_ACTIONS), resources=[self.integration_test_reports.report_group_arn]
-            )
+            ),
+            iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn]),
         ]
-        if cross_account:
-            statements.append(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[role_arn]))
-        else:
-            statements.append(iam.PolicyStatement(actions=list(DESCRIBE_ACTIONS), resources=["*"]))
         return pipelines.CodeBuildStep(
             "IntegrationTests",
             input=source,

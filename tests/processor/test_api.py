@@ -90,4 +90,10 @@ def test_unknown_sensor_is_404(client, path):
 def test_health_and_openapi(client):
     assert client.get("/health").json() == {"status": "ok", "postgres": "ok", "redis": "ok"}
     schema = client.get("/openapi.json").json()
-    assert set(schema["paths"]) == {"/health", "/sensors/{sensor_id}/latest", "/sensors/{sensor_id}/readings"}
+    assert set(schema["paths"]) == {
+        "/health",
+        "/health/live",
+        "/sensors/{sensor_id}/latest",
+        "/sensors/{sensor_id}/readings",
+    }
+    assert client.get("/health/live").json() == {"status": "ok", "postgres": "ok", "redis": "unchecked"}

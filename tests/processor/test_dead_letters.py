@@ -28,6 +28,7 @@ MALFORMED: list[tuple[bytes, str]] = [
     (json.dumps({**reading("s1", 0), "sensorId": ""}).encode(), "sensorId"),
     (json.dumps({**reading("s1", 0), "sensorId": "a/b"}).encode(), "sensorId"),
     (json.dumps({**reading("s1", 0), "pressure": "high"}).encode(), "pressure must be a number"),
+    (json.dumps({**reading("s1", 0), "\u0000": 1}).encode(), "extra field name"),  # jsonb would refuse it
     (b'{"sensorId": "s1", "timestamp": "2025-12-04T00:00:00Z", "temperature": NaN, "humidity": 1}', "JSON"),
 ]
 

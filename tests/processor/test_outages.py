@@ -55,6 +55,7 @@ def test_redis_down_readings_still_stored_and_redis_catches_up(
         # serve: not healthy without Redis, but answers from PostgreSQL.
         health = httpx.get(f"{base}/health")
         assert health.status_code == 503 and health.json()["redis"] == "unavailable"
+        assert httpx.get(f"{base}/health/live").status_code == 200  # so the load balancer keeps serve in rotation
         assert httpx.get(f"{base}/sensors/sensor-r/latest").json()["temperature"] == 39.0
     finally:
         redis_server.start()

@@ -150,8 +150,12 @@ def test_single_account_config_needs_no_cross_account_keys(single_account_synth:
     assert accounts == {synth.pipeline_stack.account}
     assert _artifact_key(synth) == [] and synth.resources("pipeline", "AWS::KMS::Alias") == {}
     assert {p["conclusion"] for p in synth.report["pluginReports"]} == {"success"}  # every gate passes here too
-    for step in synth.pipeline_stack.integration_steps.values():  # same account: no test role to assume
-        assert step.env["TEST_ROLE_ARN"] == ""
+    for name, step in synth.pipeline_stack.integration_steps.items():
+        # Same account: the step still runs the suite as the stage's own test role (it holds only AssumeRole).
+        assert (
+            step.env["TEST_ROLE_ARN"]
+            == f"arn:aws:iam::{synth.pipeline_stack.account}:role/{integration_role_name(name)}"
+        )
 
 
 def test_prod_regions_deploy_side_by_side_in_one_wave(single_account_synth: Synth) -> None:

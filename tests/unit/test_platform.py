@@ -457,7 +457,7 @@ def test_get_routes_use_vpc_link_to_internal_nlb(synth: Synth) -> None:
         assert (target_group["Port"], target_group["TargetType"], target_group["HealthCheckPath"]) == (
             8080,
             "ip",
-            "/health",
+            "/health/live",
         )
         assert len(synth.resources(env, "AWS::ApiGateway::VpcLink")) == 1
 

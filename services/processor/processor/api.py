@@ -134,6 +134,18 @@ def create_app(settings: ServerSettings) -> FastAPI:
         healthy = all(v == "ok" for v in status.values())
         return JSONResponse({"status": "ok" if healthy else "unavailable", **status}, 200 if healthy else 503)
 
+    @app.get("/health/live", response_model=Health, responses={503: {"model": Health}})
+    def live() -> JSONResponse:
+        """Liveness for the load balancer and ECS: the process serves and PostgreSQL answers. Redis being down
+        does not count (reads fall back to PostgreSQL), so a Redis outage never drains or restarts `serve`."""
+        try:
+            with pool.connection(timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except Exception as exc:  # any failure means "not live"; the reason goes to the log
+            log.warning("liveness: PostgreSQL unavailable", extra={"error": str(exc)})
+            return JSONResponse({"status": "unavailable", "postgres": "unavailable", "redis": "unchecked"}, 503)
+        return JSONResponse({"status": "ok", "postgres": "ok", "redis": "unchecked"}, 200)
+
     @app.get(
         "/sensors/{sensor_id}/latest",
         response_model=Reading,

@@ -83,13 +83,14 @@ class CacheUpdater:
                     pending[reading.sensor_id] = reading
             self._changed.notify_all()
 
-    def flush(self) -> None:
-        """Write what is pending now, and wait until it is written (or Redis failed)."""
+    def flush(self, timeout: float = 30.0) -> bool:
+        """Write what is pending now, and wait until it is written (or Redis failed); False on timeout."""
         with self._changed:
             self._flushing += 1
             self._changed.notify_all()
-            self._changed.wait_for(lambda: not self._pending and not self._busy)
+            done = self._changed.wait_for(lambda: not self._pending and not self._busy, timeout=timeout)
             self._flushing -= 1
+        return done
 
     def close(self) -> None:
         with self._changed:
@@ -118,6 +119,9 @@ class CacheUpdater:
                     self.cache.put_readings(readings.values())
             except redis.RedisError as exc:
                 log.warning("Redis unavailable; readings are stored, Redis will catch up", extra={"error": str(exc)})
+                self.stale.set()
+            except Exception:  # never let the thread die: the resync from PostgreSQL repairs whatever this missed
+                log.exception("Redis update failed; Redis will be resynchronised from PostgreSQL")
                 self.stale.set()
             finally:
                 with self._changed:

@@ -18,12 +18,12 @@ HEARTBEAT_MAX_AGE_SECONDS = 120
 
 
 def healthcheck() -> int:
-    """Healthy when `serve` answers /health with 200, or when `consume` has looped recently."""
+    """Healthy when `serve` answers /health/live with 200, or when `consume` has looped (or backed off) recently."""
     if HEARTBEAT.exists():
         return 0 if time.time() - HEARTBEAT.stat().st_mtime < HEARTBEAT_MAX_AGE_SECONDS else 1
     port = os.environ.get("PORT", "8080")
     try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=3) as response:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health/live", timeout=3) as response:
             return 0 if response.status == 200 else 1
     except OSError:
         return 1

@@ -128,6 +128,10 @@ class Consumer:
                 log.warning("PostgreSQL error; retrying from the checkpoints", extra={"error": str(exc)})
                 self._disconnect()
                 self._backoff()
+            except OSError as exc:  # the dead-letter file system (EFS): nothing was committed, replay the batch
+                log.warning("dead-letter file system error; retrying from the checkpoints", extra={"error": str(exc)})
+                self._disconnect()
+                self._backoff()
             except _RETRYABLE_KINESIS as exc:
                 log.warning("Kinesis error; retrying", extra={"error": str(exc)})
                 for state in self.owned.values():
@@ -171,6 +175,8 @@ class Consumer:
         self.owned.clear()
 
     def _backoff(self) -> None:
+        if self.heartbeat is not None:
+            self.heartbeat.touch()  # backing off is alive: the health check must not restart a waiting task
         self._failures += 1
         delay = min(self.settings.max_backoff_seconds, 0.1 * 2 ** min(self._failures, 16))
         self.stopping.wait(delay * random.uniform(0.5, 1.0))  # noqa: S311 - jitter, not crypto

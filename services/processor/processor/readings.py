@@ -15,6 +15,10 @@ MAX_EXTRA_FIELDS = 32
 _RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z")
 _SENSOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 _REQUIRED = ("sensorId", "timestamp", "temperature", "humidity")
+MAX_FIELD_NAME_LENGTH = 64
+# Extra field names are stored as jsonb keys and shown by the API: printable, no control characters (jsonb refuses
+# \u0000, which would otherwise fail the whole batch's transaction again and again).
+_FIELD_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
 
 
 class InvalidReading(ValueError):
@@ -167,6 +171,10 @@ def parse_reading_general(data: bytes | str) -> Reading:
             raise InvalidReading(f"at most {MAX_EXTRA_FIELDS} extra fields are allowed")
         for key, value in doc.items():
             if key not in _REQUIRED:
+                if not _FIELD_NAME.match(key):
+                    raise InvalidReading(
+                        f"extra field name {key[:40]!r} must be 1-{MAX_FIELD_NAME_LENGTH} letters, digits or _ . : -"
+                    )
                 extra[key] = _number(value, key)
     moment = parse_timestamp(timestamp)
     return Reading(
