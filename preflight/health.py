@@ -72,7 +72,8 @@ def bake(
     clock: Callable[[], float] = time.time,
     sleep: Callable[[float], None] = time.sleep,
 ) -> Outcome:
-    """Every alarm of ``env`` stays out of ALARM for ``env.monitoring.bake_minutes`` from now."""
+    """Every alarm of ``env`` stays out of ALARM for ``env.monitoring.bake_minutes`` from now, and the users-hurt
+    composite ends the bake OK (INSUFFICIENT_DATA means nothing was judged)."""
     prefix, minutes = alarm_prefix(env.name), env.monitoring.bake_minutes
     start = clock()
     deadline = start + minutes * 60
@@ -104,6 +105,15 @@ def bake(
             False,
             f"{env.name} is not healthy: {', '.join(flapped)} went to ALARM and back during the {minutes}-minute bake; "
             "promotion stops here.",
+        )
+    # Quiet is not healthy: the alarm that sums up "users are hurt" must have data and be OK at the end.
+    verdict = users_hurt_alarm_name(env.name)
+    state = next((a["StateValue"] for a in alarms if a["AlarmName"] == verdict), "missing")
+    if state != "OK":
+        return Outcome(
+            False,
+            f"{env.name}'s health cannot be judged: {verdict} is {state} at the end of the {minutes}-minute bake "
+            "(it must be OK); check that the platform's metrics reach CloudWatch before promoting.",
         )
     return Outcome(True, f"{env.name}: {len(alarms)} alarms stayed out of ALARM for {minutes} minutes.")
 

@@ -110,6 +110,26 @@ def test_bake_passes_when_alarms_stay_ok(session: StubbedSession, staging: Envir
     assert clock.sleeps == [60, 60]
 
 
+def test_bake_without_data_is_not_healthy(session: StubbedSession, staging: EnvironmentSettings) -> None:
+    cloudwatch = session.stub("cloudwatch")
+    for _ in range(2):  # at 0 and 1 minutes of a 1-minute bake
+        cloudwatch.add_response("describe_alarms", _alarms_response("INSUFFICIENT_DATA"), ALARM_QUERY)
+    cloudwatch.add_response(
+        "describe_alarm_history",
+        {"AlarmHistoryItems": []},
+        {"HistoryItemType": "StateUpdate", "StartDate": ANY, "EndDate": ANY, "AlarmTypes": ANY},
+    )
+    clock = Clock()
+    outcome = health.bake(
+        session.client("cloudwatch"), _baking(staging, 1), poll_seconds=60, clock=clock, sleep=clock.sleep
+    )
+    assert outcome == health.Outcome(
+        False,
+        "staging's health cannot be judged: iot-staging-users-hurt is INSUFFICIENT_DATA at the end of the 1-minute "
+        "bake (it must be OK); check that the platform's metrics reach CloudWatch before promoting.",
+    )
+
+
 def test_bake_uses_the_configured_minutes(staging: EnvironmentSettings) -> None:
     assert staging.monitoring.bake_minutes == 30
 
