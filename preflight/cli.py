@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import boto3
+from botocore.exceptions import BotoCoreError, ClientError
 
 from lib.settings import EnvironmentSettings
 from stages.config import CONTEXT_KEY, ConfigError, load_config
@@ -55,3 +58,19 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--stack-name", default=None, help="the platform stack's name (default: <Env>-Platform)")
     parser.add_argument("--config", type=Path, default=REPO_ROOT / "cdk.json", help="the CDK app file (cdk.json)")
     parser.add_argument("--partition", default="aws", help="AWS partition of the account (for alarm ARNs)")
+
+
+def run_against_account(args: argparse.Namespace, command: Callable[[EnvironmentSettings], int]) -> int:
+    """Run ``command`` for ``--env``: exit 2 on invalid configuration, 3 when its account cannot be asked."""
+    try:
+        env = load_environment(args.env, args.config)
+    except ConfigError as error:
+        print(error, file=sys.stderr)
+        return 2
+    try:
+        return command(env)
+    except (BotoCoreError, ClientError) as error:
+        print(
+            f"Could not ask account {env.account} in {env.region}: {error}; run with its credentials.", file=sys.stderr
+        )
+        return 3

@@ -21,12 +21,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import ClientError
 
 from lib.monitoring_names import alarm_arn, alarm_prefix, users_hurt_alarm_name
 from lib.settings import EnvironmentSettings
-from preflight.cli import common_arguments, default_stack_name, load_environment, session_for
-from stages.config import ConfigError
+from preflight.cli import common_arguments, default_stack_name, run_against_account, session_for
 
 ARMED_TAG = "iot:rollback-trigger"
 CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
@@ -163,25 +162,18 @@ def main(argv: list[str] | None = None, session: Any | None = None) -> int:
     parser.add_argument("command", choices=("bake", "arm-rollback"))
     common_arguments(parser)
     args = parser.parse_args(argv)
-    try:
-        env = load_environment(args.env, args.config)
-    except ConfigError as error:
-        print(error, file=sys.stderr)
-        return 2
-    try:
-        session = session if session is not None else session_for(env, args.role_arn, args.command)
+
+    def check(env: EnvironmentSettings) -> int:
+        account = session if session is not None else session_for(env, args.role_arn, args.command)
         if args.command == "bake":
-            outcome = bake(session.client("cloudwatch", region_name=env.region), env)
+            outcome = bake(account.client("cloudwatch", region_name=env.region), env)
         else:
-            client = session.client("cloudformation", region_name=env.region)
+            client = account.client("cloudformation", region_name=env.region)
             outcome = arm_rollback(client, env, args.stack_name or default_stack_name(env), args.partition)
-    except (BotoCoreError, ClientError) as error:
-        print(
-            f"Could not ask account {env.account} in {env.region}: {error}; run with its credentials.", file=sys.stderr
-        )
-        return 3
-    print(("PASS " if outcome.ok else "FAIL ") + outcome.message)
-    return 0 if outcome.ok else 1
+        print(("PASS " if outcome.ok else "FAIL ") + outcome.message)
+        return 0 if outcome.ok else 1
+
+    return run_against_account(args, check)
 
 
 if __name__ == "__main__":

@@ -24,11 +24,11 @@ import redis
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.support.servers
 
-from processor.batch import BatchWriter, CacheUpdater, decode_records  # noqa: E402
+from processor.batch import BatchWriter, CacheUpdater, decode_batch  # noqa: E402
 from processor.cache import LatestCache  # noqa: E402
 from processor.deadletter import DeadLetterWriter  # noqa: E402
 from processor.migrations import apply_migrations  # noqa: E402
-from processor.store import ReadingStore, Row, copy_rows, to_row  # noqa: E402
+from processor.store import ReadingStore, Row, copy_rows  # noqa: E402
 from tests.support.servers import PostgresServer, RedisServer  # noqa: E402
 
 BASE = datetime(2025, 12, 4, tzinfo=UTC)
@@ -113,8 +113,7 @@ def main() -> int:
         client = redis.Redis(host="127.0.0.1", port=redis_server.port, password=redis_server.password)
         cache = LatestCache(client)
         records = make_records(args.readings, args.sensors, 0)
-        valid, _ = decode_records("shard", records)
-        rows = [to_row(r) for r in valid]
+        rows = decode_batch("shard", None, records, finished=False).rows
 
         core, copy, naive = [], [], []
         for _ in range(args.rounds):

@@ -19,7 +19,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # for tests.support
 
 from tests.support.processes import ProcessorProcess  # noqa: E402
-from tests.support.servers import MotoServer, PostgresServer, RedisServer, aws_environment, wait_for_port  # noqa: E402
+from tests.support.servers import (  # noqa: E402
+    MotoServer,
+    PostgresServer,
+    RedisServer,
+    aws_environment,
+    processor_environment,
+    wait_for_port,
+)
 
 
 def main() -> int:
@@ -47,11 +54,11 @@ def main() -> int:
             aws_secret_access_key="testing",
         ).create_stream(StreamName=args.stream, ShardCount=args.shards)
         env = {
-            **aws, "STREAM_NAME": args.stream, "DB_HOST": "127.0.0.1", "DB_PORT": str(postgres.port),
-            "DB_NAME": "iot", "DB_USER": "postgres", "DB_PASSWORD": "local", "DB_SSLMODE": "disable",
-            "REDIS_HOST": "127.0.0.1", "REDIS_PORT": str(redis_server.port), "REDIS_TLS": "false",
-            "REDIS_AUTH_TOKEN": redis_server.password, "DATA_DIR": str(work / "efs"), "PORT": str(args.port),
-            "HEARTBEAT_FILE": str(work / "heartbeat"),
+            **processor_environment(
+                aws, postgres, redis_server, database="iot", stream=args.stream, data_dir=work / "efs",
+                heartbeat=work / "heartbeat",
+            ),
+            "PORT": str(args.port),
         }  # fmt: skip
         (work / "efs").mkdir()
         processes.append(ProcessorProcess("consume", env, work / "consume.log"))

@@ -287,13 +287,18 @@ def _check_pipeline(pipeline: PipelineSettings) -> None:
         )
 
 
-def _check_zones(env: EnvironmentSettings, key: str) -> None:
-    """The availability zones of one region of ``env`` (``key`` names where they are configured)."""
+def _check_zone_names(env: EnvironmentSettings, key: str) -> None:
+    """At least two zones, all in ``env``'s region (``key`` names where they are configured)."""
     if len(env.availability_zones) < 2:
         raise _fail(f"{key}.availability_zones", "must list at least two availability zones", env.availability_zones)
     for az in env.availability_zones:
         if not re.match(rf"^{re.escape(env.region)}[a-z]$", az):
             raise _fail(f"{key}.availability_zones", f"must only name zones of {env.region}", az)
+
+
+def _check_zones(env: EnvironmentSettings, key: str) -> None:
+    """The availability zones of an additional region of ``env``: enough for its NAT gateways and cache nodes."""
+    _check_zone_names(env, key)
     if env.network.nat_gateways > len(env.availability_zones):
         raise _fail(
             f"{key}.availability_zones",
@@ -325,11 +330,7 @@ def _additional_regions(env: EnvironmentSettings, raw: Any) -> tuple[RegionSetti
 
 def _check_environment(env: EnvironmentSettings) -> None:
     key = f"environments.{env.name}"
-    if len(env.availability_zones) < 2:
-        raise _fail(f"{key}.availability_zones", "must list at least two availability zones", env.availability_zones)
-    for az in env.availability_zones:
-        if not re.match(rf"^{re.escape(env.region)}[a-z]$", az):
-            raise _fail(f"{key}.availability_zones", f"must only name zones of {env.region}", az)
+    _check_zone_names(env, key)
     if env.network.nat_gateways > len(env.availability_zones):
         raise _fail(
             f"{key}.network.nat_gateways", "must not exceed the number of availability zones", env.network.nat_gateways

@@ -134,6 +134,22 @@ def orderable(instance_class: str, version: str, storage: str = "gp3", multi_az:
     }
 
 
+def stub_postgres_offered(
+    rds: Stubber, version: str = "15.17", instance_class: str = "db.t4g.small", storage: tuple[str, ...] = ("gp3",)
+) -> None:
+    """RDS offers ``version`` for new instances and ``instance_class`` for it: a passing database pre-flight."""
+    rds.add_response(
+        "describe_db_engine_versions",
+        {"DBEngineVersions": [engine_version(version)]},
+        {"Engine": "postgres", "EngineVersion": version},
+    )
+    rds.add_response(
+        "describe_orderable_db_instance_options",
+        {"OrderableDBInstanceOptions": [orderable(instance_class, version, kind) for kind in storage]},
+        {"Engine": "postgres", "EngineVersion": version, "DBInstanceClass": instance_class},
+    )
+
+
 def cache_engine_version(version: str) -> dict[str, Any]:
     """One CacheEngineVersions item as ElastiCache returns it for Redis."""
     family = "redis6.x" if version.startswith("6") else f"redis{version.split('.')[0]}"

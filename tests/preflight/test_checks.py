@@ -20,6 +20,7 @@ from tests.preflight.conftest import (
     orderable,
     quota,
     reserved_offering,
+    stub_postgres_offered,
     with_database,
 )
 
@@ -66,17 +67,7 @@ def test_deprecated_version_listed_with_include_all_still_fails(
 
 
 def test_configured_version_and_class_pass(session: StubbedSession, staging: EnvironmentSettings) -> None:
-    rds = session.stub("rds")
-    rds.add_response(
-        "describe_db_engine_versions",
-        {"DBEngineVersions": [engine_version("15.17")]},
-        {"Engine": "postgres", "EngineVersion": "15.17"},
-    )
-    rds.add_response(
-        "describe_orderable_db_instance_options",
-        {"OrderableDBInstanceOptions": [orderable("db.t4g.small", "15.17", s) for s in ("gp2", "gp3", "io1")]},
-        {"Engine": "postgres", "EngineVersion": "15.17", "DBInstanceClass": "db.t4g.small"},
-    )
+    stub_postgres_offered(session.stub("rds"), "15.17", "db.t4g.small", storage=("gp2", "gp3", "io1"))
     client = session.client("rds")
     assert checks.check_postgres_version(client, staging).status == PASS
     result = checks.check_postgres_instance_class(client, staging, version_ok=True)

@@ -13,9 +13,9 @@ from tests.preflight.conftest import (
     StubbedSession,
     cache_engine_version,
     engine_version,
-    orderable,
     quota,
     reserved_offering,
+    stub_postgres_offered,
 )
 
 STACK_FILTER = {"Name": "tag:aws:cloudformation:stack-name", "Values": ["Staging-Platform"]}
@@ -43,16 +43,7 @@ def _vpc(vpc_id: str, cidr: str, default: bool = False) -> dict[str, Any]:
 def _stub_all(session: StubbedSession, postgres: str = "15.17") -> None:
     rds = session.stub("rds")
     if postgres == "15.17":
-        rds.add_response(
-            "describe_db_engine_versions",
-            {"DBEngineVersions": [engine_version("15.17")]},
-            {"Engine": "postgres", "EngineVersion": "15.17"},
-        )
-        rds.add_response(
-            "describe_orderable_db_instance_options",
-            {"OrderableDBInstanceOptions": [orderable("db.t4g.small", "15.17")]},
-            {"Engine": "postgres", "EngineVersion": "15.17", "DBInstanceClass": "db.t4g.small"},
-        )
+        stub_postgres_offered(rds)
     else:
         rds.add_response(
             "describe_db_engine_versions", {"DBEngineVersions": []}, {"Engine": "postgres", "EngineVersion": postgres}

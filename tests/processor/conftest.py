@@ -13,7 +13,7 @@ import pytest
 import redis
 
 from tests.support.processes import ProcessorProcess, wait_until
-from tests.support.servers import MotoServer, PostgresServer, RedisServer, aws_environment
+from tests.support.servers import MotoServer, PostgresServer, RedisServer, aws_environment, processor_environment
 
 
 @pytest.fixture(scope="session")
@@ -108,26 +108,21 @@ def processor_env(
     stream: str,
     data_dir: Path,
 ) -> dict[str, str]:
-    """The container contract's environment, pointing at the local servers."""
+    """The container contract's environment, pointing at the local servers, with quick timings for tests."""
     return {
-        **aws_env,
-        "STREAM_NAME": stream,
-        "DB_HOST": "127.0.0.1",
-        "DB_PORT": str(postgres.port),
-        "DB_NAME": database,
-        "DB_USER": "postgres",
-        "DB_PASSWORD": "unused-with-trust-auth",
-        "DB_SSLMODE": "disable",
-        "REDIS_HOST": "127.0.0.1",
-        "REDIS_PORT": str(redis_server.port),
-        "REDIS_TLS": "false",
-        "REDIS_AUTH_TOKEN": redis_server.password,
-        "DATA_DIR": str(data_dir),
+        **processor_environment(
+            aws_env,
+            postgres,
+            redis_server,
+            database=database,
+            stream=stream,
+            data_dir=data_dir,
+            heartbeat=data_dir.parent / "heartbeat",
+        ),
         "BATCH_SIZE": "100",
         "IDLE_SLEEP_SECONDS": "0.1",
         "REBALANCE_SECONDS": "0.5",
         "MAX_BACKOFF_SECONDS": "0.5",
-        "HEARTBEAT_FILE": str(data_dir.parent / "heartbeat"),
     }
 
 

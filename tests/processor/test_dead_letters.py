@@ -9,7 +9,7 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from processor.batch import decode_records
+from processor.batch import decode_batch
 from processor.deadletter import DeadLetterWriter
 from processor.readings import InvalidReading, parse_reading, parse_reading_general
 from tests.processor.helpers import dead_letters, put_readings, reading, stored_count
@@ -87,8 +87,9 @@ payloads = (
 @given(st.lists(payloads, max_size=20))
 def test_fuzzed_records_are_either_stored_or_dead_lettered_never_lost(tmp_path_factory, batch):
     records = [{"Data": data, "SequenceNumber": str(index), "PartitionKey": "p"} for index, data in enumerate(batch)]
-    valid, dead = decode_records("shardId-000000000000", records)
-    assert len(valid) + len(dead) == len(records)
+    batch = decode_batch("shardId-000000000000", None, records, finished=False)
+    dead = batch.dead
+    assert len(batch.rows) + len(dead) == len(records)
     writer = DeadLetterWriter(tmp_path_factory.mktemp("dl"), "stream")
     writer.write(dead)
     written = dead_letters(writer.directory)

@@ -182,3 +182,32 @@ def aws_environment(endpoint: str, region: str = "us-east-1") -> dict[str, str]:
         "AWS_DEFAULT_REGION": region,
         "AWS_ENDPOINT_URL": endpoint,
     }
+
+
+def processor_environment(
+    aws: dict[str, str],
+    postgres: PostgresServer,
+    redis_server: RedisServer,
+    *,
+    database: str,
+    stream: str,
+    data_dir: Path,
+    heartbeat: Path,
+) -> dict[str, str]:
+    """The container contract's environment for `processor`, pointing at these local servers (no TLS here)."""
+    return {
+        **aws,
+        "STREAM_NAME": stream,
+        "DB_HOST": LOOPBACK,
+        "DB_PORT": str(postgres.port),
+        "DB_NAME": database,
+        "DB_USER": "postgres",
+        "DB_PASSWORD": "unused-with-trust-auth",
+        "DB_SSLMODE": "disable",
+        "REDIS_HOST": LOOPBACK,
+        "REDIS_PORT": str(redis_server.port),
+        "REDIS_TLS": "false",
+        "REDIS_AUTH_TOKEN": redis_server.password,
+        "DATA_DIR": str(data_dir),
+        "HEARTBEAT_FILE": str(heartbeat),
+    }

@@ -19,7 +19,7 @@ import redis
 from processor.cache import LatestCache
 from processor.deadletter import DeadLetter, DeadLetterWriter
 from processor.readings import InvalidReading, Reading, parse_reading
-from processor.store import ReadingStore, Row, to_row
+from processor.store import ReadingStore, Row, merge_newest, to_row
 
 log = logging.getLogger("processor.consume")
 
@@ -34,19 +34,6 @@ class BatchResult:
     last_sequence: str | None
     latency_ms: float = 0.0  # from the start of decoding to the end of the commit
     behind_ms: int = 0  # how far behind the shard's tip the batch was read
-
-
-def decode_records(shard_id: str, records: list[dict[str, Any]]) -> tuple[list[Reading], list[DeadLetter]]:
-    """Split Kinesis records into valid readings and dead letters; every record ends up in exactly one."""
-    valid: list[Reading] = []
-    dead: list[DeadLetter] = []
-    for record in records:
-        data: bytes = record["Data"]
-        try:
-            valid.append(parse_reading(data))
-        except InvalidReading as exc:
-            dead.append(DeadLetter(shard_id, record["SequenceNumber"], record.get("PartitionKey", ""), data, str(exc)))
-    return valid, dead
 
 
 class CacheUpdater:
@@ -76,11 +63,7 @@ class CacheUpdater:
         if not readings or self.stale.is_set():
             return
         with self._changed:
-            pending = self._pending
-            for reading in readings:
-                current = pending.get(reading.sensor_id)
-                if current is None or reading.timestamp > current.timestamp:
-                    pending[reading.sensor_id] = reading
+            merge_newest(self._pending, readings)
             self._changed.notify_all()
 
     def flush(self, timeout: float = 30.0) -> bool:
@@ -146,20 +129,20 @@ class DecodedBatch:
 def decode_batch(
     shard_id: str, previous_sequence: str | None, records: list[dict[str, Any]], finished: bool, behind_ms: int = 0
 ) -> DecodedBatch:
+    """Split Kinesis records into rows to store and dead letters (every record ends up in exactly one), and note
+    each sensor's newest reading for Redis."""
     last_sequence = records[-1]["SequenceNumber"] if records else previous_sequence
     batch = DecodedBatch(shard_id, previous_sequence, last_sequence, finished, len(records), behind_ms)
-    rows, dead, latest = batch.rows, batch.dead, batch.latest
+    valid: list[Reading] = []
     for record in records:
         data: bytes = record["Data"]
         try:
-            reading = parse_reading(data)
+            valid.append(parse_reading(data))
         except InvalidReading as exc:
-            dead.append(DeadLetter(shard_id, record["SequenceNumber"], record.get("PartitionKey", ""), data, str(exc)))
-            continue
-        current = latest.get(reading.sensor_id)
-        if current is None or reading.timestamp > current.timestamp:
-            latest[reading.sensor_id] = reading
-        rows.append(to_row(reading))
+            partition_key = record.get("PartitionKey", "")
+            batch.dead.append(DeadLetter(shard_id, record["SequenceNumber"], partition_key, data, str(exc)))
+    batch.rows = [to_row(reading) for reading in valid]
+    merge_newest(batch.latest, valid)
     return batch
 
 

@@ -89,9 +89,15 @@ def _is_plain_utc(value: str) -> bool:
 
 
 def parse_timestamp(value: object, field: str = "timestamp") -> datetime:
-    if type(value) is str and _is_plain_utc(value):
+    """An RFC 3339 date-time with a time zone; raises InvalidReading naming ``field``."""
+    return _timestamp_and_text(value, field)[0]
+
+
+def _timestamp_and_text(value: object, field: str = "timestamp") -> tuple[datetime, str]:
+    """The date-time and its canonical text (format_timestamp): a plain UTC one already is, the rest is formatted."""
+    if type(value) is str and _is_plain_utc(value):  # what devices send almost always
         try:
-            return datetime.fromisoformat(value)
+            return datetime.fromisoformat(value), value
         except ValueError:
             raise InvalidReading(f"{field} is not a valid date-time: {value!r}") from None
     match = _RFC3339.match(value) if isinstance(value, str) else None
@@ -102,9 +108,10 @@ def parse_timestamp(value: object, field: str = "timestamp") -> datetime:
     if fraction and len(fraction) > 7:  # Python keeps microseconds; drop finer digits
         text = text.replace(fraction, fraction[:7], 1)
     try:
-        return datetime.fromisoformat(text if text.isupper() else text.upper())  # RFC 3339 allows 't' and 'z'
+        moment = datetime.fromisoformat(text if text.isupper() else text.upper())  # RFC 3339 allows 't' and 'z'
     except ValueError:
         raise InvalidReading(f"{field} is not a valid date-time: {value!r}") from None
+    return moment, format_timestamp(moment)
 
 
 def _number(value: object, field: str) -> float:
@@ -139,15 +146,7 @@ def parse_reading(data: bytes | str) -> Reading:
         plain = _decode_plain(data)
     except (msgspec.ValidationError, msgspec.DecodeError):
         return parse_reading_general(data)
-    text = plain.timestamp
-    if _is_plain_utc(text):  # already canonical
-        try:
-            moment = datetime.fromisoformat(text)
-        except ValueError:
-            raise InvalidReading(f"timestamp is not a valid date-time: {text!r}") from None
-    else:
-        moment = parse_timestamp(text)
-        text = format_timestamp(moment)
+    moment, text = _timestamp_and_text(plain.timestamp)
     return Reading(plain.sensorId, moment, plain.temperature, plain.humidity, {}, text)
 
 
@@ -176,13 +175,12 @@ def parse_reading_general(data: bytes | str) -> Reading:
                         f"extra field name {key[:40]!r} must be 1-{MAX_FIELD_NAME_LENGTH} letters, digits or _ . : -"
                     )
                 extra[key] = _number(value, key)
-    moment = parse_timestamp(timestamp)
+    moment, text = _timestamp_and_text(timestamp)
     return Reading(
         validate_sensor_id(sensor_id),
         moment,
         _number(temperature, "temperature"),
         _number(humidity, "humidity"),
         extra,
-        # A plain UTC timestamp is already canonical; anything else is formatted once, here.
-        timestamp if _is_plain_utc(timestamp) else format_timestamp(moment),
+        text,
     )

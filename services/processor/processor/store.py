@@ -32,13 +32,12 @@ class Checkpoint:
     finished: bool
 
 
-def latest_per_sensor(readings: Iterable[Reading]) -> dict[str, Reading]:
-    latest: dict[str, Reading] = {}
+def merge_newest(latest: dict[str, Reading], readings: Iterable[Reading]) -> None:
+    """Keep in ``latest`` the newest reading of each sensor (by timestamp; an older one never wins)."""
     for reading in readings:
         current = latest.get(reading.sensor_id)
         if current is None or reading.timestamp > current.timestamp:
             latest[reading.sensor_id] = reading
-    return latest
 
 
 _COLUMNS = sql.SQL("sensor_id, ts, temperature, humidity, extra")
