@@ -13,7 +13,7 @@ from aws_cdk import App
 
 from lib.compliance import add_compliance_checks
 from pipeline.pipeline_stack import PipelineStack
-from stages.config import CONTEXT_KEY, ConfigError, PlatformConfig, load_config
+from platform_config import CONTEXT_KEY, ConfigError, PlatformConfig, load_config
 
 
 def build_app(app: App) -> PipelineStack:

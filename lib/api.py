@@ -20,10 +20,10 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
+from lib.cdk_enums import REMOVAL_POLICY, retention
 from lib.compliance import acknowledge
-from lib.policies import REMOVAL_POLICY, retention
 from lib.security_groups import SERVE_PORT
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 
 STAGE_NAME = "v1"
 LISTENER_PORT = 80

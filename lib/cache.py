@@ -12,11 +12,11 @@ from aws_cdk import aws_elasticache as elasticache
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from lib.cdk_enums import REMOVAL_POLICY
 from lib.compliance import acknowledge
 from lib.keys import customer_managed_key
-from lib.policies import REMOVAL_POLICY
 from lib.security_groups import REDIS_PORT
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 
 
 class Cache(Construct):

@@ -16,10 +16,10 @@ from aws_cdk import aws_rds as rds
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from lib.cdk_enums import REMOVAL_POLICY, retention
 from lib.compliance import acknowledge
 from lib.keys import customer_managed_key
-from lib.policies import REMOVAL_POLICY, retention
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 
 LOG_EXPORTS = ("postgresql", "upgrade")
 

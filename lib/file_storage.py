@@ -11,9 +11,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_efs as efs
 from constructs import Construct
 
+from lib.cdk_enums import REMOVAL_POLICY
 from lib.keys import customer_managed_key
-from lib.policies import REMOVAL_POLICY
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 
 PROCESSOR_UID = "1000"
 ACCESS_POINT_PATH = "/iot"

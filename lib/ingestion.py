@@ -10,10 +10,10 @@ from aws_cdk import Duration
 from aws_cdk import aws_kinesis as kinesis
 from constructs import Construct
 
+from lib.cdk_enums import REMOVAL_POLICY
 from lib.compliance import acknowledge
 from lib.keys import customer_managed_key
-from lib.policies import REMOVAL_POLICY
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 
 
 class Ingestion(Construct):

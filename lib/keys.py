@@ -5,8 +5,8 @@ from __future__ import annotations
 from aws_cdk import aws_kms as kms
 from constructs import Construct
 
-from lib.policies import REMOVAL_POLICY
-from lib.settings import EnvironmentSettings
+from lib.cdk_enums import REMOVAL_POLICY
+from platform_config import EnvironmentSettings
 
 
 def customer_managed_key(

@@ -39,8 +39,8 @@ from cdk_monitoring_constructs import (
 from constructs import Construct
 
 from lib.keys import customer_managed_key
-from lib.monitoring_names import METRIC_DIMENSION, METRIC_NAMESPACE, alarm_prefix, users_hurt_alarm_name
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
+from platform_config.alarms import METRIC_DIMENSION, METRIC_NAMESPACE, alarm_prefix, users_hurt_alarm_name
 
 CRITICAL = "Critical"  # users are hurt: part of the users-hurt composite (bake gate, prod rollback trigger)
 WARNING = "Warning"  # needs attention, users not (yet) affected

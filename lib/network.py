@@ -12,9 +12,9 @@ from aws_cdk import aws_ec2 as ec2
 from aws_cdk import aws_logs as logs
 from constructs import Construct
 
+from lib.cdk_enums import REMOVAL_POLICY, retention
 from lib.compliance import acknowledge_rule
-from lib.policies import REMOVAL_POLICY, retention
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 
 _ENDPOINT_SERVICES = {
     "ecr": ec2.InterfaceVpcEndpointAwsService.ECR,

@@ -1,7 +1,8 @@
 """Outputs: stable, export-free stack outputs that the integration tests and operators read.
 
-Each output's logical id is pinned (override_logical_id) so that it stays the same whatever construct tree
-produces it; nothing is exported, so stacks never become coupled through Fn::ImportValue.
+The names are platform_config.outputs.OUTPUT_NAMES. Each output's logical id is pinned (override_logical_id) so that it
+stays the same whatever construct tree produces it; nothing is exported, so stacks never become coupled through
+Fn::ImportValue.
 """
 
 from __future__ import annotations
@@ -9,35 +10,11 @@ from __future__ import annotations
 from aws_cdk import CfnOutput
 from constructs import Construct
 
-OUTPUT_NAMES = (
-    "VpcId",
-    "StreamName",
-    "StreamArn",
-    "StreamKeyArn",
-    "DatabaseEndpoint",
-    "DatabasePort",
-    "DatabaseIdentifier",
-    "DatabaseSecretArn",
-    "DatabaseKeyArn",
-    "RedisEndpoint",
-    "RedisPort",
-    "RedisAuthTokenSecretArn",
-    "CacheKeyArn",
-    "FileSystemId",
-    "FileSystemAccessPointId",
-    "FileSystemKeyArn",
-    "ClusterName",
-    "ConsumeServiceName",
-    "ServeServiceName",
-    "ConsumeLogGroupName",
-    "LoadBalancerDnsName",
-    "ApiUrl",
-    "ApiId",
-)
+from platform_config.outputs import OUTPUT_NAMES
 
 
 class Outputs(Construct):
-    """CfnOutputs with the fixed names in OUTPUT_NAMES."""
+    """CfnOutputs with exactly the names in OUTPUT_NAMES."""
 
     def __init__(self, scope: Construct, construct_id: str, *, values: dict[str, str]) -> None:
         super().__init__(scope, construct_id)

@@ -10,6 +10,8 @@ the stream's iterator age, serve on CPU).
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from aws_cdk import Duration, Stack
 from aws_cdk import aws_applicationautoscaling as autoscaling
 from aws_cdk import aws_cloudwatch as cloudwatch
@@ -23,11 +25,12 @@ from aws_cdk import aws_logs as logs
 from aws_cdk import aws_secretsmanager as secretsmanager
 from constructs import Construct
 
+from lib.cdk_enums import REMOVAL_POLICY, retention
 from lib.compliance import acknowledge
-from lib.policies import REMOVAL_POLICY, retention
 from lib.security_groups import POSTGRES_PORT, SERVE_PORT
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 
+PROCESSOR_IMAGE_DIR = Path(__file__).resolve().parents[1] / "services" / "processor"
 CONTAINER_NAME = "processor"
 DATA_DIR = "/mnt/iot"
 STREAM_READ_ACTIONS = (
@@ -65,7 +68,7 @@ class ProcessingService(Construct):
         self.cluster = ecs.Cluster(self, "Cluster", vpc=vpc, container_insights_v2=ecs.ContainerInsights.ENABLED)
         # Local build output (gitignored) must not change the asset hash between machines.
         image = ecs.ContainerImage.from_asset(
-            settings.image_directory, exclude=["build", "*.egg-info", "**/__pycache__", ".pytest_cache"]
+            str(PROCESSOR_IMAGE_DIR), exclude=["build", "*.egg-info", "**/__pycache__", ".pytest_cache"]
         )
         environment = {
             "AWS_REGION": Stack.of(self).region,

@@ -18,7 +18,7 @@ from lib.network import Network
 from lib.outputs import Outputs
 from lib.processing_service import ProcessingService
 from lib.security_groups import SecurityGroups
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 
 _STACK_PROPS = (
     "analytics_reporting",

@@ -15,7 +15,7 @@ from aws_cdk import aws_sns as sns
 from aws_cdk import aws_sns_subscriptions as subscriptions
 from constructs import Construct
 
-from stages.config import NotificationSettings
+from platform_config import NotificationSettings
 
 EVENTS = codepipeline.PipelineNotificationEvents
 RULES = {

@@ -8,7 +8,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 from preflight.checks import FAIL, PASS, SKIP, run_checks
 from preflight.cli import common_arguments, default_stack_name, run_against_account, session_for
 

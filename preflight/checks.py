@@ -12,8 +12,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lib.settings import EnvironmentSettings
-from preflight.fargate import valid_memory
+from platform_config import EnvironmentSettings
 
 PASS, FAIL, SKIP = "PASS", "FAIL", "SKIP"
 VPC_QUOTA = ("vpc", "L-F678F1CE", "VPCs per Region")
@@ -170,32 +169,6 @@ def check_cache_node_type(elasticache: Any, env: EnvironmentSettings) -> CheckRe
     )
 
 
-def check_fargate_size(env: EnvironmentSettings) -> CheckResult:
-    """The task CPU/memory pair is one Fargate runs."""
-    cpu, memory = env.service.cpu, env.service.memory_mib
-    allowed = valid_memory(cpu)
-    if memory in allowed:
-        return CheckResult("fargate-size", PASS, f"Fargate runs {cpu} CPU units with {memory} MiB.")
-    if not allowed:
-        return CheckResult(
-            "fargate-size",
-            FAIL,
-            f"{_key(env, 'service.cpu')} is {cpu}, which Fargate does not offer; use 256, 512, 1024, 2048, 4096, "
-            "8192 or 16384.",
-        )
-    choices = (
-        f"{allowed[0]} to {allowed[-1]} MiB in steps of {allowed[1] - allowed[0]}"
-        if len(allowed) > 3
-        else (", ".join(map(str, allowed)) + " MiB")
-    )
-    return CheckResult(
-        "fargate-size",
-        FAIL,
-        f"{_key(env, 'service.memory_mib')} is {memory}, which Fargate does not run with {cpu} CPU units "
-        f"(service.cpu); choose {choices}.",
-    )
-
-
 def quota_value(quotas: Any, service_code: str, quota_code: str) -> int:
     """The account's applied quota value, or the AWS default where none was applied."""
     try:
@@ -274,7 +247,6 @@ def run_checks(session: Any, env: EnvironmentSettings, stack_name: str) -> list[
         _guarded("postgres-instance-class", lambda: check_postgres_instance_class(rds, env, version.status == PASS)),
         _guarded("redis-version", lambda: check_redis_version(elasticache, env)),
         _guarded("cache-node-type", lambda: check_cache_node_type(elasticache, env)),
-        check_fargate_size(env),
         _guarded("vpc-quota", lambda: check_vpc_quota(ec2, quotas, env, stack_name)),
         _guarded("elastic-ip-quota", lambda: check_elastic_ip_quota(ec2, quotas, env, stack_name)),
     ]

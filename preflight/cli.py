@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -12,24 +11,19 @@ from typing import Any
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
-from lib.settings import EnvironmentSettings
-from stages.config import CONTEXT_KEY, ConfigError, load_config
+from platform_config import ConfigError, EnvironmentSettings, load_config_file
+from platform_config.loader import CDK_JSON
+from platform_config.naming import stack_name
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
-
-def load_environment(name: str, cdk_json: Path = REPO_ROOT / "cdk.json") -> EnvironmentSettings:
-    """The validated settings of one environment, as `cdk synth` sees them (raises ConfigError)."""
-    try:
-        raw = json.loads(cdk_json.read_text())["context"].get(CONTEXT_KEY)
-    except (OSError, ValueError, KeyError) as error:
-        raise ConfigError(f"Invalid config: {cdk_json} could not be read as a CDK app file ({error}).") from error
-    return load_config(raw).environment(name)
+def load_environment(name: str, cdk_json: Path = CDK_JSON) -> EnvironmentSettings:
+    """The validated settings of one deployment, as `cdk synth` sees them (raises ConfigError)."""
+    return load_config_file(cdk_json).environment(name)
 
 
 def default_stack_name(env: EnvironmentSettings) -> str:
-    """The CloudFormation stack name of the environment's platform (stage id + stack id, as CDK names it)."""
-    return f"{env.name.capitalize()}-Platform"
+    """The CloudFormation stack name of the deployment's platform."""
+    return stack_name(env.name)
 
 
 def session_for(env: EnvironmentSettings, role_arn: str | None, purpose: str) -> Any:
@@ -56,7 +50,7 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument("--role-arn", default=None, help="role to assume in the environment's account (read-only)")
     parser.add_argument("--stack-name", default=None, help="the platform stack's name (default: <Env>-Platform)")
-    parser.add_argument("--config", type=Path, default=REPO_ROOT / "cdk.json", help="the CDK app file (cdk.json)")
+    parser.add_argument("--config", type=Path, default=CDK_JSON, help="the CDK app file (cdk.json)")
     parser.add_argument("--partition", default="aws", help="AWS partition of the account (for alarm ARNs)")
 
 

@@ -1,4 +1,4 @@
-"""Health gates around a deployment, on the environment's CloudWatch alarms (names from lib/monitoring_names.py).
+"""Health gates around a deployment, on the environment's CloudWatch alarms (names from platform_config.alarms).
 
 - ``bake``: after staging's integration tests, every ``iot-<env>-*`` alarm must stay out of ALARM for the configured
   ``monitoring.bake_minutes`` (polled, then the alarm history is read so a flap between polls counts too).
@@ -23,8 +23,8 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from lib.monitoring_names import alarm_arn, alarm_prefix, users_hurt_alarm_name
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
+from platform_config.alarms import alarm_arn, alarm_prefix, users_hurt_alarm_name
 from preflight.cli import common_arguments, default_stack_name, run_against_account, session_for
 
 ARMED_TAG = "iot:rollback-trigger"

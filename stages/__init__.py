@@ -1,1 +1,1 @@
-"""Stages of the platform and the typed, validated configuration that chooses each environment."""
+"""The Stage that deploys one environment of the platform."""

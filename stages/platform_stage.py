@@ -5,32 +5,30 @@ from __future__ import annotations
 from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
-from lib.settings import EnvironmentSettings
 from lib.tap_stack import TapStack, TapStackProps
+from platform_config import EnvironmentSettings
+from platform_config.naming import PLATFORM_STACK_ID, stack_name, stage_id
 
 
 class IotPlatformStage(Stage):
-    """One environment (dev, staging or prod): a TapStack in that environment's account and region."""
+    """One deployment of an environment (dev, staging, prod, or one more region of one): a TapStack in its account
+    and region, named by platform_config.naming."""
 
     def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        settings: EnvironmentSettings,
-        integration_test_account: str | None = None,
+        self, scope: Construct, *, settings: EnvironmentSettings, integration_test_account: str | None = None
     ) -> None:
         env = Environment(account=settings.account, region=settings.region)
-        super().__init__(scope, construct_id, env=env)
+        super().__init__(scope, stage_id(settings.name), env=env)
         self.settings = settings
         self.platform = TapStack(
             self,
-            "Platform",
+            PLATFORM_STACK_ID,
             TapStackProps(
                 environment_suffix=settings.name,
                 settings=settings,
                 integration_test_account=integration_test_account,
                 env=env,
+                stack_name=stack_name(settings.name),
                 description=f"IoT sensor platform ({settings.name})",
             ),
         )

@@ -23,7 +23,7 @@ if str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 from lib.outputs import OUTPUT_NAMES  # noqa: E402
-from lib.settings import EnvironmentSettings  # noqa: E402
+from platform_config import EnvironmentSettings  # noqa: E402
 from stages.config import CONTEXT_KEY, load_config  # noqa: E402
 
 DEFAULT_OUTPUTS_FILE = Path("cfn-outputs") / "flat-outputs.json"

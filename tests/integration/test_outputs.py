@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lib.outputs import OUTPUT_NAMES
+from platform_config.outputs import OUTPUT_NAMES
 
 pytestmark = pytest.mark.smoke
 

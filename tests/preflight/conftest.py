@@ -6,7 +6,6 @@ carry the values AWS returns for us-east-1.
 
 from __future__ import annotations
 
-import dataclasses
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,7 +13,7 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 from preflight.cli import load_environment
 
 REGION = "us-east-1"
@@ -45,7 +44,7 @@ def prod() -> EnvironmentSettings:
 
 
 def with_database(env: EnvironmentSettings, **changes: Any) -> EnvironmentSettings:
-    return dataclasses.replace(env, database=dataclasses.replace(env.database, **changes))
+    return env.model_copy(update={"database": env.database.model_copy(update=changes)})
 
 
 class StubbedSession:

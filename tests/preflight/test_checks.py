@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import dataclasses
 
 import boto3
 import pytest
 from botocore.stub import ANY
 from moto import mock_aws
 
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 from preflight import checks
 from preflight.checks import FAIL, PASS, SKIP
 from tests.preflight.conftest import (
@@ -124,7 +123,7 @@ def test_redis_version_offered_and_not(session: StubbedSession, staging: Environ
     stub.add_response("describe_cache_engine_versions", versions, {"Engine": "redis"})
     client = session.client("elasticache")
     assert checks.check_redis_version(client, staging).status == PASS
-    env = dataclasses.replace(staging, cache=dataclasses.replace(staging.cache, engine_version="7.2"))
+    env = staging.model_copy(update={"cache": staging.cache.model_copy(update={"engine_version": "7.2"})})
     result = checks.check_redis_version(client, env)
     assert result.status == FAIL
     assert result.message.startswith("environments.staging.cache.engine_version is 7.2, which ElastiCache does not")
@@ -146,41 +145,10 @@ def test_cache_node_type(session: StubbedSession, staging: EnvironmentSettings) 
     )
     client = session.client("elasticache")
     assert checks.check_cache_node_type(client, staging).status == PASS
-    env = dataclasses.replace(staging, cache=dataclasses.replace(staging.cache, node_type="cache.t9.small"))
+    env = staging.model_copy(update={"cache": staging.cache.model_copy(update={"node_type": "cache.t9.small"})})
     result = checks.check_cache_node_type(client, env)
     assert result.status == FAIL
     assert result.message.startswith("environments.staging.cache.node_type is cache.t9.small, which ElastiCache")
-
-
-@pytest.mark.parametrize(
-    ("cpu", "memory", "status", "fragment"),
-    [
-        (256, 512, PASS, "Fargate runs 256 CPU units with 512 MiB."),
-        (512, 1024, PASS, ""),
-        (4096, 30720, PASS, ""),
-        (
-            256,
-            4096,
-            FAIL,
-            "service.memory_mib is 4096, which Fargate does not run with 256 CPU units (service.cpu); "
-            "choose 512, 1024, 2048 MiB.",
-        ),
-        (1024, 1536, FAIL, "choose 2048 to 8192 MiB in steps of 1024."),
-        (3072, 8192, FAIL, "service.cpu is 3072, which Fargate does not offer"),
-    ],
-)
-def test_fargate_size(staging: EnvironmentSettings, cpu: int, memory: int, status: str, fragment: str) -> None:
-    env = dataclasses.replace(staging, service=dataclasses.replace(staging.service, cpu=cpu, memory_mib=memory))
-    result = checks.check_fargate_size(env)
-    assert result.status == status
-    assert fragment in result.message
-
-
-def test_every_configured_environment_is_a_valid_fargate_size() -> None:
-    from preflight.cli import load_environment
-
-    for name in ("dev", "staging", "prod"):
-        assert checks.check_fargate_size(load_environment(name)).status == PASS
 
 
 @mock_aws

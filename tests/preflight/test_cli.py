@@ -95,11 +95,10 @@ def test_staging_passes(session: StubbedSession, capsys: pytest.CaptureFixture[s
         "PASS postgres-instance-class",
         "PASS redis-version",
         "PASS cache-node-type",
-        "PASS fargate-size",
         "PASS vpc-quota",
         "PASS elastic-ip-quota",
     ]
-    assert out[-1] == "preflight staging: 7 passed, 0 failed, 0 skipped"
+    assert out[-1] == "preflight staging: 6 passed, 0 failed, 0 skipped"
 
 
 def test_unoffered_postgres_fails_the_run(
@@ -118,7 +117,7 @@ def test_unoffered_postgres_fails_the_run(
         "PostgreSQL instances in us-east-1; set it to an offered version: the newest is 15.17" in out
     )
     assert "SKIP postgres-instance-class" in out
-    assert out.splitlines()[-1] == "preflight staging: 5 passed, 1 failed, 1 skipped"
+    assert out.splitlines()[-1] == "preflight staging: 4 passed, 1 failed, 1 skipped"
 
 
 def test_invalid_config_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import json
 from datetime import UTC, datetime
 from typing import Any
@@ -10,7 +9,7 @@ from typing import Any
 import pytest
 from botocore.stub import ANY
 
-from lib.settings import EnvironmentSettings
+from platform_config import EnvironmentSettings
 from preflight import health
 from tests.preflight.conftest import REGION, StubbedSession
 
@@ -83,7 +82,7 @@ def _history(name: str, new_state: str, minute: int) -> dict[str, Any]:
 
 
 def _baking(env: EnvironmentSettings, minutes: int) -> EnvironmentSettings:
-    return dataclasses.replace(env, monitoring=dataclasses.replace(env.monitoring, bake_minutes=minutes))
+    return env.model_copy(update={"monitoring": env.monitoring.model_copy(update={"bake_minutes": minutes})})
 
 
 def _alarms_response(state: str = "OK") -> dict[str, Any]:

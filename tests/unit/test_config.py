@@ -9,7 +9,7 @@ import pytest
 from aws_cdk import App
 
 import app as app_module
-from stages.config import ConfigError, PlatformConfig, load_config
+from platform_config import ConfigError, PlatformConfig, load_config
 from tests.unit.conftest import ENVIRONMENTS, cdk_context
 
 
@@ -89,7 +89,15 @@ CASES = [
     ("environments.dev.cache.num_cache_clusters", 5, "cache.num_cache_clusters must be at most two per"),
     ("environments.dev.service.consume_max_tasks", 0, "consume_max_tasks must be between 1 and 50"),
     ("environments.prod.service.serve_max_tasks", 1, "environments.prod.service.serve_max_tasks must be at least"),
-    ("environments.dev.service.memory_mib", 4096, "environments.dev.service.memory_mib must be between 2x and 8x"),
+    (
+        "environments.dev.service.memory_mib",
+        4096,
+        "environments.dev.service.memory_mib must be a size Fargate runs with 256 CPU units (service.cpu): "
+        "512, 1024, 2048 MiB, got 4096.",
+    ),
+    # Within 2x-8x of the CPU (the rule this replaced) but not a size Fargate offers: caught at load, not in pre-flight.
+    ("environments.dev.service.memory_mib", 1536, "must be a size Fargate runs with 256 CPU units"),
+    ("environments.dev.service.cpu", 384, "environments.dev.service.cpu must be one of 256, 512, 1024"),
     ("environments.prod.stream.shard_count", 4, "stream.shard_count must be left at 1 when"),
     ("environments.dev.database", [], "environments.dev.database must be an object, got []."),
     ("environments.dev.name", "x", "environments.dev.name is not a known setting."),

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from stages.config import ConfigError, load_config
+from platform_config import ConfigError, load_config
 from tests.unit.conftest import cdk_context
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from stages.config import ConfigError, load_config
+from platform_config import ConfigError, load_config
 from tests.unit.conftest import cdk_context
 
 EU = {"region": "eu-west-1", "availability_zones": ["eu-west-1a", "eu-west-1b", "eu-west-1c"]}

@@ -10,7 +10,7 @@ from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk.assertions import Template
 
 from pipeline.notifications import PipelineNotifications
-from stages.config import NotificationSettings
+from platform_config import NotificationSettings
 from tests.unit.conftest import Synth, cdk_context
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from aws_cdk.assertions import Match
 
-from lib.outputs import OUTPUT_NAMES
+from platform_config.outputs import OUTPUT_NAMES
 from tests.unit.conftest import ENVIRONMENTS, Synth
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from aws_cdk import App, Environment
 
-from lib.settings import EnvironmentSettings
 from lib.tap_stack import TapStack, TapStackProps
+from platform_config import EnvironmentSettings
 
 
 def test_props_defaults_to_dev() -> None:

@@ -1,4 +1,4 @@
-"""Maps configured names and numbers (data in cdk.json) to CDK enums: removal policies and log retention."""
+"""Config values (data in cdk.json) as CDK enums: removal policies and log retention periods."""
 
 from __future__ import annotations
 
