@@ -2,11 +2,12 @@
 """Pipeline lead-time benchmark: the critical path of sequential actions and the CodeBuild projects of the synthesized
 pipeline, against CDK Pipelines' default settings on this same app.
 
-The pipeline is read from the synthesized template (`make synth` writes cdk.out/Pipeline.template.json). The default
-variant is built here, in-process, from the same config with the same stages and steps and CDK Pipelines' defaults
-(change sets, one publishing project per asset, no caching, pre-flights in front of their deployments;
-pipeline/delivery.py). The critical path runs from the source to prod's last post-deployment step; actions that run
-side by side count once and the manual approval does not count (pipeline/lead_time.py). Ends with
+The pipeline is read from the synthesized template (`make synth` writes cdk.out/Pipeline.template.json). The baseline
+is built here, in-process, from the same config, stages and steps (pipeline/steps, pipeline/deployment.py) wired as
+CDK Pipelines does by default: change sets (Prepare + Execute), one publishing project per asset, no build caches,
+default compute, every pre-flight in front of its own deployment. The critical path runs from the source to prod's
+last post-deployment step; actions that run side by side count once and the manual approval does not count
+(pipeline/lead_time.py). Ends with
 `critical_path=<n> default_critical_path=<m> codebuild_projects=<p> default_codebuild_projects=<q>`.
 Usage: bench_pipeline.py [--template cdk.out/Pipeline.template.json]
 """
@@ -20,34 +21,57 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
+from pipeline.lead_time import codebuild_projects, critical_path
+from platform_config import cdk_context, load_config_file
+from platform_config.loader import REPO_ROOT
+from platform_config.naming import stage_id
 
-# First: puts the pinned Node.js on PATH before aws_cdk starts jsii (the CDK imports are in the functions below).
-from tests.support.synthesis import cdk_context  # noqa: E402
 
+def cdk_pipelines_defaults_template() -> dict[str, Any]:
+    """This app's pipeline as CDK Pipelines builds it by default (no cdk-nag: only the shape counts)."""
+    from aws_cdk import App, Environment, RemovalPolicy, Stack, pipelines
+    from aws_cdk import aws_codebuild as codebuild
+    from aws_cdk import aws_codepipeline as codepipeline
 
-def default_variant_template() -> dict[str, Any]:
-    """The pipeline template of this app with CDK Pipelines' default settings (no cdk-nag: only the shape counts)."""
-    from aws_cdk import App
+    from pipeline.deployment import PlatformDeployment
+    from pipeline.steps.synth import SynthStep
 
-    from pipeline.delivery import CDK_PIPELINES_DEFAULTS
-    from pipeline.pipeline_stack import PipelineStack
-    from stages.config import CONTEXT_KEY, load_config
-
-    context = cdk_context()
+    config = load_config_file()
+    settings = config.pipeline
     with tempfile.TemporaryDirectory() as outdir:
-        app = App(outdir=outdir, context=context)
-        stack = PipelineStack(
-            app, "Pipeline", config=load_config(context[CONTEXT_KEY]), delivery=CDK_PIPELINES_DEFAULTS
+        app = App(outdir=outdir, context=cdk_context())
+        stack = Stack(app, "Pipeline", env=Environment(account=settings.account, region=settings.region))
+        source = pipelines.CodePipelineSource.connection(
+            settings.repository, settings.branch, connection_arn=settings.connection_arn
         )
+
+        def reports(name: str) -> codebuild.ReportGroup:
+            return codebuild.ReportGroup(stack, name, removal_policy=RemovalPolicy.DESTROY)
+
+        baseline = pipelines.CodePipeline(
+            stack,
+            "Pipeline",
+            pipeline_type=codepipeline.PipelineType.V2,
+            synth=SynthStep(source, reports("UnitTestReports")),
+            cross_account_keys=config.cross_account,
+            docker_enabled_for_synth=False,
+        )
+        integration_reports = reports("IntegrationTestReports")
+        for env in config.environments:
+            approval = None
+            if env.requires_approval:
+                approval = pipelines.ManualApprovalStep(f"PromoteTo{stage_id(env.name)}")
+            wave = baseline.add_wave(stage_id(env.name), pre=[approval] if approval else [])
+            for region_settings in config.deployments(env):
+                deployment = PlatformDeployment(
+                    stack, region_settings, source, integration_reports=integration_reports, approval=approval
+                )
+                wave.add_stage(deployment.stage, pre=[deployment.preflight], post=deployment.post)
         template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
     return template
 
 
 def describe(title: str, template: dict[str, Any]) -> tuple[int, int]:
-    from pipeline.lead_time import codebuild_projects, critical_path
-
     path = critical_path(template)
     projects = codebuild_projects(template)
     print(f"{title}: {len(path)} sequential actions, {projects} CodeBuild projects")
@@ -64,7 +88,7 @@ def main() -> int:
         print(f"{template_path} not found: run `make synth` first (or `make bench-pipeline`).", file=sys.stderr)
         return 1
     ours = describe("this pipeline", json.loads(template_path.read_text()))
-    default = describe("CDK Pipelines defaults", default_variant_template())
+    default = describe("CDK Pipelines defaults", cdk_pipelines_defaults_template())
     print(f"sequential actions: {ours[0]} vs {default[0]} ({1 - ours[0] / default[0]:.0%} fewer)")
     print(
         f"critical_path={ours[0]} default_critical_path={default[0]} "

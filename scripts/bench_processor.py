@@ -21,15 +21,14 @@ from pathlib import Path
 import psycopg
 import redis
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.support.servers
+from localaws.servers import PostgresServer, RedisServer
+from processor.batch import BatchWriter, CacheUpdater, decode_batch
+from processor.cache import LatestCache
+from processor.deadletter import DeadLetterWriter
+from processor.migrations import apply_migrations
+from processor.store import ReadingStore, Row, copy_rows
 
-from processor.batch import BatchWriter, CacheUpdater, decode_batch  # noqa: E402
-from processor.cache import LatestCache  # noqa: E402
-from processor.deadletter import DeadLetterWriter  # noqa: E402
-from processor.migrations import apply_migrations  # noqa: E402
-from processor.store import ReadingStore, Row, copy_rows  # noqa: E402
-from tests.support.servers import PostgresServer, RedisServer  # noqa: E402
+ROOT = Path(__file__).resolve().parents[1]
 
 BASE = datetime(2025, 12, 4, tzinfo=UTC)
 

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""`make rehearse`: synthesize the app, deploy the dev stage into moto, run the processor and the integration suite.
+"""`make rehearse`: deploy the synthesized dev stage (cdk.out, written by `make synth`) into moto, run the processor on
+it and the integration suite against it.
 
 Prints the suite's output, where the logs are, the timings, and ends with the line
 `integration_passed=<n> integration_failed=<m>`; exits non-zero when a check failed.
@@ -10,29 +11,25 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-import time
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO_ROOT))
-
-from tests.support.rehearsal import rehearse  # noqa: E402
-from tests.support.synthesis import synthesize  # noqa: E402
+from localaws.rehearsal import rehearse
+from platform_config.assembly import CDK_OUT, CloudAssembly
+from platform_config.loader import REPO_ROOT
+from platform_config.naming import stack_name
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--environment", default="dev", help="the stage to rehearse (dev, staging or prod)")
+    parser.add_argument("--cdk-out", type=Path, default=CDK_OUT, help="the cloud assembly (default: cdk.out)")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for the integration suite's pytest")
     args = parser.parse_args()
-    started = time.monotonic()
-    synth = synthesize(Path(tempfile.mkdtemp(prefix="iot-rehearsal-cdk-")))
-    synth_seconds = time.monotonic() - started
-    stack = synth.stage_stack(args.environment)
+    stack = CloudAssembly.read(args.cdk_out).stack(stack_name(args.environment))
     workdir = Path(tempfile.mkdtemp(prefix="iot-rehearsal-"))
     result = rehearse(
-        synth.templates[args.environment],
-        stack_name=stack.stack_name,
+        stack.template,
+        stack_name=stack.name,
         environment=args.environment,
         account=stack.account,
         region=stack.region,
@@ -45,9 +42,7 @@ def main() -> int:
     )
     print(result.output)
     print(f"logs, outputs and JUnit report: {workdir}")
-    print(
-        f"synth {synth_seconds:.1f}s, rehearsal {result.total_seconds:.1f}s (create_stack {result.deploy_seconds:.1f}s)"
-    )
+    print(f"rehearsal {result.total_seconds:.1f}s (create_stack {result.deploy_seconds:.1f}s)")
     print(result.summary)
     return 0 if result.failed == 0 and result.passed > 0 else 1
 

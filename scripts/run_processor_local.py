@@ -15,11 +15,8 @@ from pathlib import Path
 
 import boto3
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # for tests.support
-
-from tests.support.processes import ProcessorProcess  # noqa: E402
-from tests.support.servers import (  # noqa: E402
+from localaws.processes import ProcessorProcess
+from localaws.servers import (
     MotoServer,
     PostgresServer,
     RedisServer,
@@ -27,6 +24,8 @@ from tests.support.servers import (  # noqa: E402
     processor_environment,
     wait_for_port,
 )
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def main() -> int:

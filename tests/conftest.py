@@ -1,25 +1,18 @@
-"""Session fixtures shared by every test directory: the CDK app synthesized once per session.
+"""Test collection and the shared `synth` fixture.
 
-`tests/integration` is the post-deployment suite: it needs a deployed stack's outputs, so it is collected only when
-named on the command line (the pipeline's integration step, `make rehearse`); `make test` runs it through the
-rehearsal in `tests/rehearsal`.
-"""
+`tests/integration` is the post-deployment suite, which needs a deployed stack's outputs, so it is collected only
+when named on the command line (the pipeline's integration step, the rehearsal). `synth` is the cloud assembly
+`make synth` wrote, read once per session (tests/assembly.py)."""
 
 from __future__ import annotations
 
-import sys
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from tests.assembly import Synth, read_synth
 
-from tests.support.synthesis import Synth, synthesize  # noqa: E402
-
-INTEGRATION_DIR = REPO_ROOT / "tests" / "integration"
+INTEGRATION_DIR = Path(__file__).resolve().parent / "integration"
 
 
 def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool | None:
@@ -31,5 +24,5 @@ def pytest_ignore_collect(collection_path: Path, config: pytest.Config) -> bool 
 
 
 @pytest.fixture(scope="session")
-def synth(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Synth]:
-    yield synthesize(tmp_path_factory.mktemp("cdk.out"))
+def synth() -> Synth:
+    return read_synth()

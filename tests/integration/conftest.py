@@ -3,14 +3,13 @@
 Outputs come from `cfn-outputs/flat-outputs.json` (`OUTPUTS_FILE` overrides the path), the flat `{OutputKey: value}`
 form. When the file is absent and `STACK_NAME` is set, it is built with CloudFormation `describe_stacks` (and
 written, for the next reader). Region, endpoint and credentials come from the standard AWS environment; the expected
-values of each environment come from cdk.json through `stages.config` (`ENVIRONMENT`: dev, staging or prod).
+values of each environment come from cdk.json through platform_config (`ENVIRONMENT`: dev, staging or prod).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,13 +17,7 @@ from typing import Any
 import boto3
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from lib.outputs import OUTPUT_NAMES  # noqa: E402
-from platform_config import EnvironmentSettings  # noqa: E402
-from stages.config import CONTEXT_KEY, load_config  # noqa: E402
+from platform_config import EnvironmentSettings, load_config_file
 
 DEFAULT_OUTPUTS_FILE = Path("cfn-outputs") / "flat-outputs.json"
 
@@ -68,8 +61,7 @@ def output(outputs: dict[str, str]) -> Callable[[str], str]:
 @pytest.fixture(scope="session")
 def settings() -> EnvironmentSettings:
     """The deployed environment's configuration, as cdk.json defines it."""
-    context = json.loads((REPO_ROOT / "cdk.json").read_text())["context"]
-    return load_config(context[CONTEXT_KEY]).environment(os.environ.get("ENVIRONMENT", "dev"))
+    return load_config_file().environment(os.environ.get("ENVIRONMENT", "dev"))
 
 
 @pytest.fixture(scope="session")
@@ -84,7 +76,3 @@ def aws() -> Callable[[str], Any]:
         return clients[service]
 
     return client
-
-
-def expected_outputs() -> tuple[str, ...]:
-    return OUTPUT_NAMES

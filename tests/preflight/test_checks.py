@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-
 import boto3
-import pytest
 from botocore.stub import ANY
 from moto import mock_aws
 

@@ -12,8 +12,8 @@ import psycopg
 import pytest
 import redis
 
-from tests.support.processes import ProcessorProcess, wait_until
-from tests.support.servers import MotoServer, PostgresServer, RedisServer, aws_environment, processor_environment
+from localaws.processes import ProcessorProcess, wait_until
+from localaws.servers import MotoServer, PostgresServer, RedisServer, aws_environment, processor_environment
 
 
 @pytest.fixture(scope="session")

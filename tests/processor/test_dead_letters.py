@@ -9,11 +9,11 @@ import string
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from localaws.processes import wait_until
 from processor.batch import decode_batch
 from processor.deadletter import DeadLetterWriter
 from processor.readings import InvalidReading, parse_reading, parse_reading_general
 from tests.processor.helpers import dead_letters, put_readings, reading, stored_count
-from tests.support.processes import wait_until
 
 MALFORMED: list[tuple[bytes, str]] = [
     (b"not json", "not valid JSON"),

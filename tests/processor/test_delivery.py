@@ -7,10 +7,10 @@ import time
 
 import pytest
 
+from localaws.processes import wait_until
 from processor.leases import CONSUMER_NAMESPACE, SHARD_NAMESPACE
 from tests.processor.conftest import create_stream
 from tests.processor.helpers import checkpointed_shards, put_readings, reading, stored_count, stored_keys
-from tests.support.processes import wait_until
 
 
 def expected_keys(docs: list[dict]) -> list[tuple[str, str]]:

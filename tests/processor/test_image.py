@@ -15,9 +15,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from localaws.processes import ProcessorProcess, wait_until
+from localaws.servers import free_port, wait_for_port
 from tests.processor.helpers import put_readings, reading, stored_count
-from tests.support.processes import ProcessorProcess, wait_until
-from tests.support.servers import free_port, wait_for_port
 
 PROCESSOR = Path(__file__).resolve().parents[2] / "services" / "processor"
 DOCKERFILE = (PROCESSOR / "Dockerfile").read_text()

@@ -6,9 +6,9 @@ import json
 
 import httpx
 
+from localaws.processes import wait_until
+from localaws.servers import free_port, wait_for_port
 from tests.processor.helpers import put_readings, reading, stored_count, stored_keys
-from tests.support.processes import wait_until
-from tests.support.servers import free_port, wait_for_port
 
 
 def test_postgres_restart_during_consumption(kinesis, stream, postgres, database, processor_env, start_processor):

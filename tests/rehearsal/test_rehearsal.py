@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from tests.support.rehearsal import RehearsalResult, rehearse
-from tests.support.synthesis import Synth
+from localaws.rehearsal import RehearsalResult, rehearse
+from tests.assembly import Synth
 
 pytestmark = pytest.mark.slow
 ENVIRONMENT = "dev"
@@ -27,7 +27,7 @@ def rehearse_dev(synth: Synth, tmp_path_factory: pytest.TempPathFactory) -> Call
         workdir: Path = tmp_path_factory.mktemp("rehearsal")
         return rehearse(
             template,
-            stack_name=stack.stack_name,
+            stack_name=stack.name,
             environment=ENVIRONMENT,
             account=stack.account,
             region=stack.region,

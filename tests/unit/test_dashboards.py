@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.conftest import ENVIRONMENTS, Synth, cdk_context
+from tests.assembly import ENVIRONMENTS, Synth, cdk_context
 
 
 def _body(synth: Synth, name: str, prefix: str) -> str:

@@ -1,0 +1,69 @@
+"""The app with every environment in the pipeline's account and prod in two regions (a configuration the committed
+one cannot show): every gate passes, no cross-account keys, and the second region deploys side by side in prod's wave
+with steps of its own."""
+
+from __future__ import annotations
+
+from pipeline.lead_time import critical_path, run_orders
+from platform_config.naming import integration_role_name
+from tests.assembly import Synth
+from tests.unit.pipeline.test_lead_time import EXPECTED_ORDER
+
+
+def _artifact_keys(synth: Synth) -> list[str]:
+    return [
+        k
+        for k in synth.resources("pipeline", "AWS::KMS::Key")
+        if "/Pipeline/ArtifactsBucketEncryptionKey" in synth.path_of("pipeline", k)
+    ]
+
+
+def _project_env(synth: Synth, path_part: str) -> dict[str, str]:
+    (project,) = [
+        r
+        for k, r in synth.resources("pipeline", "AWS::CodeBuild::Project").items()
+        if path_part in synth.path_of("pipeline", k)
+    ]
+    return {v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]}
+
+
+def test_single_account_config_needs_no_cross_account_keys(single_account_synth: Synth) -> None:
+    synth = single_account_synth
+    pipeline_account = synth.assembly.stack("Pipeline").account
+    assert {synth.stage_stack(d.name).account for d in synth.config.all_deployments} == {pipeline_account}
+    assert _artifact_keys(synth) == [] and synth.resources("pipeline", "AWS::KMS::Alias") == {}
+    assert {p["conclusion"] for p in synth.report["pluginReports"]} == {"success"}  # every gate passes here too
+    for deployment in synth.config.all_deployments:
+        # Same account: the step still runs the suite as the stage's own test role (it holds only AssumeRole).
+        wave = "Prod" if deployment.requires_approval else deployment.name.capitalize()
+        prefix = f"{deployment.name.capitalize()}." if deployment.name.startswith("prod") else ""
+        path = f"/{wave}/{prefix}IntegrationTests/" if prefix else f"/{wave}/IntegrationTests/"
+        role = f"arn:aws:iam::{pipeline_account}:role/{integration_role_name(deployment.name)}"
+        assert _project_env(synth, path)["TEST_ROLE_ARN"] == role
+
+
+def test_prod_regions_deploy_side_by_side_in_one_wave(single_account_synth: Synth) -> None:
+    synth = single_account_synth
+    orders = run_orders(synth.templates["pipeline"])
+    assert {k: v for k, v in orders.items() if k != "Prod"} == {k: v for k, v in EXPECTED_ORDER.items() if k != "Prod"}
+    assert orders["Prod"] == {
+        "PromoteToProd": 1,
+        "Prod.Preflight": 2,
+        "Prod-eu-west-1.Preflight": 2,
+        "Prod.Platform.Deploy": 3,
+        "Prod-eu-west-1.Platform.Deploy": 3,
+        "Prod.IntegrationTests": 4,
+        "Prod-eu-west-1.IntegrationTests": 4,
+    }
+    assert len(critical_path(synth.templates["pipeline"])) == 12  # a second region adds no sequential action
+    eu = synth.stage_stack("prod-eu-west-1")
+    assert (eu.region, eu.name) == ("eu-west-1", "Prod-eu-west-1-Platform")
+    variables = _project_env(synth, "/Prod/Prod-eu-west-1.IntegrationTests/")
+    assert variables["AWS_REGION"] == "eu-west-1" and variables["PYTEST_MARKERS"] == "smoke"
+    # Account-global names (dashboards; IAM roles are named only for cross-account tests) differ between the regions.
+    dashboards = [
+        {r["Properties"]["DashboardName"] for r in synth.resources(env, "AWS::CloudWatch::Dashboard").values()}
+        for env in ("prod", "prod-eu-west-1")
+    ]
+    assert dashboards[0] and dashboards[1] and not dashboards[0] & dashboards[1]
+    assert integration_role_name("prod-eu-west-1") != integration_role_name("prod")

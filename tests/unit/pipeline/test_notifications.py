@@ -1,0 +1,51 @@
+"""Pipeline notifications: encrypted topic, rules for failed / succeeded / approval needed, configured e-mails."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.assembly import Synth, cdk_context
+
+
+def _rules(synth: Synth) -> dict[str, dict[str, Any]]:
+    return {
+        r["Properties"]["Name"]: r["Properties"]
+        for r in synth.resources("pipeline", "AWS::CodeStarNotifications::NotificationRule").values()
+    }
+
+
+def test_topic_is_encrypted_with_a_rotating_key(synth: Synth) -> None:
+    topics = synth.resources("pipeline", "AWS::SNS::Topic")
+    (topic_id, topic) = next(iter(topics.items()))
+    assert len(topics) == 1
+    key_id = topic["Properties"]["KmsMasterKeyId"]["Fn::GetAtt"][0]
+    assert synth.templates["pipeline"]["Resources"][key_id]["Properties"]["EnableKeyRotation"] is True
+    policies = synth.resources("pipeline", "AWS::SNS::TopicPolicy").values()
+    statements = [s for p in policies for s in p["Properties"]["PolicyDocument"]["Statement"]]
+    assert any(
+        s["Effect"] == "Deny" and s["Condition"] == {"Bool": {"aws:SecureTransport": "false"}} for s in statements
+    )
+    assert any(s.get("Principal") == {"Service": "codestar-notifications.amazonaws.com"} for s in statements)
+    assert topic_id
+
+
+def test_rules_for_failed_succeeded_and_approval(synth: Synth) -> None:
+    rules = _rules(synth)
+    assert {name: rule["EventTypeIds"] for name, rule in rules.items()} == {
+        "iot-pipeline-PipelineFailed": ["codepipeline-pipeline-pipeline-execution-failed"],
+        "iot-pipeline-PipelineSucceeded": ["codepipeline-pipeline-pipeline-execution-succeeded"],
+        "iot-pipeline-ApprovalNeeded": ["codepipeline-pipeline-manual-approval-needed"],
+    }
+    (topic_id,) = synth.resources("pipeline", "AWS::SNS::Topic")
+    for rule in rules.values():
+        assert rule["Targets"] == [{"TargetAddress": {"Ref": topic_id}, "TargetType": "SNS"}]
+        assert rule["DetailType"] == "FULL"
+
+
+def test_email_subscriptions_from_config(synth: Synth) -> None:
+    emails = cdk_context()["platform"]["pipeline"]["notifications"]["emails"]
+    subscriptions = synth.resources("pipeline", "AWS::SNS::Subscription").values()
+    assert sorted(
+        s["Properties"]["Endpoint"] for s in subscriptions if s["Properties"]["Protocol"] == "email"
+    ) == sorted(emails)
+    assert not synth.resources("pipeline", "AWS::Chatbot::SlackChannelConfiguration")  # no Slack ids configured

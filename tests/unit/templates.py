@@ -1,0 +1,37 @@
+"""Small readers of synthesized templates shared by the unit tests."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.assembly import Synth
+
+
+def only(resources: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    assert len(resources) == 1, list(resources)
+    return next(iter(resources.values()))
+
+
+def text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True)
+
+
+def actions_of(statement: dict[str, Any]) -> list[str]:
+    return statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+
+
+def policies_of(synth: Synth, env: str, role_path_part: str) -> list[dict[str, Any]]:
+    """Every policy statement attached under a construct path that contains ``role_path_part``."""
+    statements = []
+    for logical_id, policy in synth.resources(env, "AWS::IAM::Policy").items():
+        if role_path_part in synth.path_of(env, logical_id):
+            statements += policy["Properties"]["PolicyDocument"]["Statement"]
+    return statements
+
+
+def is_subset(expected: Any, actual: Any) -> bool:
+    """``expected`` is contained in ``actual``: dicts key by key (recursively), everything else equal."""
+    if isinstance(expected, dict):
+        return isinstance(actual, dict) and all(k in actual and is_subset(v, actual[k]) for k, v in expected.items())
+    return bool(expected == actual)
