@@ -1,10 +1,16 @@
 """API: the REST API devices and clients call with SigV4, and the internal NLB behind its VPC link.
 
 Provisions an API Gateway REST API with IAM authorization on every method, request validation (a JSON model for
-readings, required path parameters), JSON access logs, execution logs, X-Ray tracing, stage throttling and an AWS WAF
-web ACL. `POST /readings` is an AWS service integration that calls Kinesis PutRecord through a dedicated IAM role
-(no compute in the write path; the partition key is the reading's sensorId). `GET /sensors/{id}/latest` and
-`GET /sensors/{id}/readings` go through a VPC link to an internal Network Load Balancer in front of `serve`.
+readings, required path parameters), JSON access logs (encrypted log group), execution logs, X-Ray tracing, stage
+throttling and an AWS WAF web ACL. `POST /readings` is an AWS service integration that calls Kinesis PutRecord through
+a dedicated IAM role (no compute in the write path; the partition key is the reading's sensorId).
+`GET /sensors/{id}/latest` and `GET /sensors/{id}/readings` go through a VPC link to an internal Network Load Balancer
+in front of `serve`.
+
+The account-level logging role API Gateway writes logs with is not here: it is one setting per account and region,
+shared by every environment there (lib/api_gateway_account.py). No stage cache: `/sensors/{id}/latest` must show a
+reading within seconds of its arrival and history pages are read once, so a cache would only serve stale answers;
+Redis in front of PostgreSQL already makes reads cheap.
 """
 
 from __future__ import annotations
@@ -16,12 +22,11 @@ from aws_cdk import aws_elasticloadbalancingv2 as elbv2
 from aws_cdk import aws_iam as iam
 from aws_cdk import aws_kinesis as kinesis
 from aws_cdk import aws_kms as kms
-from aws_cdk import aws_logs as logs
 from aws_cdk import aws_wafv2 as wafv2
 from constructs import Construct
 
-from lib.cdk_enums import REMOVAL_POLICY, retention
 from lib.compliance import acknowledge
+from lib.platform_logs import PlatformLogs
 from lib.security_groups import SERVE_PORT
 from platform_config import EnvironmentSettings
 
@@ -53,6 +58,7 @@ class Api(Construct):
         construct_id: str,
         *,
         settings: EnvironmentSettings,
+        logs: PlatformLogs,
         vpc: ec2.IVpc,
         load_balancer_security_group: ec2.ISecurityGroup,
         stream: kinesis.IStream,
@@ -60,18 +66,14 @@ class Api(Construct):
         serve: ecs.FargateService,
     ) -> None:
         super().__init__(scope, construct_id)
-        removal = REMOVAL_POLICY[settings.removal_policy]
-        access_logs = logs.LogGroup(
-            self, "AccessLogs", retention=retention(settings.log_retention_days), removal_policy=removal
-        )
+        access_logs = logs.group(self, "AccessLogs")
         self.rest_api = apigw.RestApi(
             self,
             "RestApi",
             rest_api_name=f"iot-platform-{settings.name}",
             description="IoT sensor platform: ingest readings and query the latest per sensor (SigV4)",
             endpoint_types=[apigw.EndpointType.REGIONAL],
-            cloud_watch_role=True,
-            cloud_watch_role_removal_policy=removal,
+            cloud_watch_role=False,  # an account-level setting: lib/api_gateway_account.py
             default_method_options=apigw.MethodOptions(authorization_type=apigw.AuthorizationType.IAM),
             deploy_options=apigw.StageOptions(
                 stage_name=STAGE_NAME,
@@ -212,13 +214,6 @@ class Api(Construct):
         )
         wafv2.CfnWebACLAssociation(
             self, "WebAclAssociation", resource_arn=self.rest_api.deployment_stage.stage_arn, web_acl_arn=acl.attr_arn
-        )
-        cloud_watch_role = self.rest_api.node.find_child("CloudWatchRole")
-        acknowledge(
-            cloud_watch_role,
-            "API Gateway's account-level logging role must carry AmazonAPIGatewayPushToCloudWatchLogs; it is the "
-            "service-owned policy API Gateway documents for writing execution and access logs.",
-            "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]",
         )
         acknowledge(
             self.rest_api,

@@ -1,8 +1,8 @@
 """Cache: the ElastiCache Redis replication group holding the latest reading per sensor.
 
 Provisions Redis in the private subnets with encryption at rest (customer-managed KMS key) and in transit (TLS),
-an AUTH token generated into Secrets Manager and passed to ElastiCache as a dynamic reference (never in the
-template), and Multi-AZ with automatic failover where the environment's config asks for it.
+an AUTH token generated into Secrets Manager (encrypted with the same key) and passed to ElastiCache as a dynamic
+reference (never in the template), and Multi-AZ with automatic failover where the environment's config asks for it.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ class Cache(Construct):
             generate_secret_string=secretsmanager.SecretStringGenerator(
                 password_length=64, exclude_punctuation=True, include_space=False
             ),
+            encryption_key=self.key,
             removal_policy=removal,
         )
         subnet_group = elasticache.CfnSubnetGroup(

@@ -12,12 +12,14 @@ from lib.cache import Cache
 from lib.database import Database
 from lib.file_storage import FileStorage
 from lib.ingestion import Ingestion
-from lib.integration_test_role import IntegrationTestRole
+from lib.integration_test_role import IntegrationTestRole, TestedResources
 from lib.monitoring import PlatformMonitoring
 from lib.network import Network
 from lib.outputs import Outputs
-from lib.processing_service import ProcessingService
-from lib.security_groups import SecurityGroups
+from lib.platform_logs import PlatformLogs
+from lib.processing import ProcessingService
+from lib.processing.tasks import DatabaseAccess
+from lib.security_groups import POSTGRES_PORT, SecurityGroups
 from platform_config import EnvironmentSettings
 
 _STACK_PROPS = (
@@ -50,7 +52,7 @@ class TapStackProps(StackProps):
         super().__init__(**kwargs)
         self.environment_suffix = environment_suffix
         self.settings = settings if settings is not None else EnvironmentSettings(name=environment_suffix)
-        # The account whose principals may assume the integration-test role (the pipeline's); None: no role.
+        # The account whose integration-test runner may assume the integration-test role (the pipeline's); None: none.
         self.integration_test_account = integration_test_account
 
     def stack_kwargs(self) -> dict[str, Any]:
@@ -67,13 +69,15 @@ class TapStack(Stack):
         settings = props.settings
         self.environment_suffix = props.environment_suffix
 
-        network = Network(self, "Network", settings=settings)
+        logs = PlatformLogs(self, "Logs", settings=settings)
+        network = Network(self, "Network", settings=settings, logs=logs)
         groups = SecurityGroups(self, "SecurityGroups", vpc=network.vpc, endpoints=network.endpoint_security_group)
         ingestion = Ingestion(self, "Ingestion", settings=settings)
         database = Database(
             self,
             "Database",
             settings=settings,
+            logs=logs,
             vpc=network.vpc,
             security_group=groups.database,
             rotation_security_group=groups.rotation,
@@ -86,12 +90,18 @@ class TapStack(Stack):
             self,
             "Processing",
             settings=settings,
+            logs=logs,
             vpc=network.vpc,
             security_group=groups.service,
             stream=ingestion.stream,
             stream_key=ingestion.key,
-            db_endpoint=database.instance.db_instance_endpoint_address,
-            db_secret=database.secret,
+            database=DatabaseAccess(
+                host=database.instance.db_instance_endpoint_address,
+                port=POSTGRES_PORT,
+                name=settings.database.database_name,
+                master_secret=database.secret,
+                app_secret=database.app_secret,
+            ),
             redis_endpoint=cache.endpoint_address,
             redis_port=cache.endpoint_port,
             redis_auth_token=cache.auth_token,
@@ -102,6 +112,7 @@ class TapStack(Stack):
             self,
             "Api",
             settings=settings,
+            logs=logs,
             vpc=network.vpc,
             load_balancer_security_group=groups.load_balancer,
             stream=ingestion.stream,
@@ -128,17 +139,20 @@ class TapStack(Stack):
             self.integration_test_role = IntegrationTestRole(
                 self,
                 "IntegrationTests",
-                environment=settings.name,
-                trusted_account=props.integration_test_account,
-                stream=ingestion.stream,
-                stream_key=ingestion.key,
-                secrets=[database.secret, cache.auth_token],
-                rest_api=api.rest_api,
-                database=database.instance,
-                replication_group=cache.replication_group,
-                file_system=storage.file_system,
-                access_point=storage.access_point,
-                consume_log_group=service.log_groups["consume"],
+                deployment=settings.name,
+                pipeline_account=props.integration_test_account,
+                suite=settings.integration_suite,
+                resources=TestedResources(
+                    stream=ingestion.stream,
+                    stream_key=ingestion.key,
+                    secrets=(database.app_secret, cache.auth_token),
+                    rest_api=api.rest_api,
+                    database=database.instance,
+                    replication_group=cache.replication_group,
+                    file_system=storage.file_system,
+                    access_point=storage.access_point,
+                    consume_log_group=service.log_groups["consume"],
+                ),
             )
         Outputs(
             self,
@@ -152,6 +166,7 @@ class TapStack(Stack):
                 "DatabasePort": database.instance.db_instance_endpoint_port,
                 "DatabaseIdentifier": database.instance.instance_identifier,
                 "DatabaseSecretArn": database.secret.secret_arn,
+                "DatabaseAppSecretArn": database.app_secret.secret_arn,
                 "DatabaseKeyArn": database.key.key_arn,
                 "RedisEndpoint": cache.endpoint_address,
                 "RedisPort": cache.endpoint_port,

@@ -49,7 +49,7 @@ from localaws.servers import (
     wait_for_port,
 )
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOTSTRAP_VERSION = "33"  # the version the pinned aws-cdk CLI's bootstrap template writes
 STACK_TIMEOUT_SECONDS = 120
 

@@ -6,6 +6,9 @@ NODE_BIN := $(CURDIR)/node_modules/.bin
 # node_modules/.bin first: the pinned `cdk` CLI, and npm's `node` package (Node 22 LTS) for the CLI and for jsii.
 CDK_ENV := PATH="$(NODE_BIN):$$PATH" CDK_DISABLE_CLI_TELEMETRY=true
 CDK_SYNTH := $(CDK_ENV) npx --no-install cdk synth --quiet --no-notices --no-version-reporting
+# With CDK_APP_COVERAGE=1 (make test), the app runs under coverage, so the gate counts what the synth executes.
+comma := ,
+CDK_APP := $(if $(CDK_APP_COVERAGE),--app "$(VENV)/bin/coverage run --source=$(subst $() ,$(comma),$(COVERED)) app.py")
 BENCH_RUNS ?= 5
 
 .PHONY: synth bench-synth node-deps
@@ -18,8 +21,8 @@ node-deps: $(NODE_STAMP) ## install the pinned CDK CLI and Node.js 22 (npm ci)
 
 # Needs only the Python and Node packages (not the servers `setup` installs), so CodeBuild runs it as is.
 synth: $(VENV)/.installed $(NODE_STAMP) ## cdk synth with every gate (cdk-nag, CloudFormation validation, cfn-lint) and a summary
-	rm -rf cdk.out
-	$(CDK_SYNTH)
+	rm -rf cdk.out .coverage
+	$(CDK_SYNTH) $(CDK_APP)
 	$(VPY) scripts/synth_summary.py cdk.out
 
 bench-synth: setup $(NODE_STAMP) ## median synth wall time of the whole app vs a bare one-stack app; ends with synth_ratio=<x>

@@ -1,7 +1,12 @@
-"""What every CodeBuild project of the pipeline shares: the build image, compute per kind of step, and the pip/npm
-download caches in a build-cache bucket (the lead time from a push to prod, measured by `make bench-pipeline`)."""
+"""What every CodeBuild project of the pipeline shares: the build image, Node.js and CDK tool versions pinned as
+package.json pins them, compute per kind of step, and the pip/npm download caches in a build-cache bucket (the lead
+time from a push to prod, measured by `make bench-pipeline`)."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
 
 from aws_cdk import Duration, pipelines
 from aws_cdk import aws_codebuild as codebuild
@@ -11,6 +16,8 @@ from constructs import Construct
 from lib.compliance import acknowledge
 
 BUILD_IMAGE = codebuild.LinuxBuildImage.STANDARD_7_0
+PACKAGE_JSON = Path(__file__).resolve().parents[1] / "package.json"
+NODE_MAJOR = "22"  # the LTS package.json's `node` pins; CodeBuild's runtime of every project (CDK Pipelines' too)
 # The synth runs the unit tests and cdk-nag over every stage; the Docker build needs memory; the rest are boto3 checks,
 # pytest against a deployed stack, and self-mutation.
 SYNTH_COMPUTE = codebuild.ComputeType.LARGE
@@ -21,6 +28,20 @@ STEP_COMPUTE = codebuild.ComputeType.SMALL
 # restored venv would be broken; `npm ci` deletes node_modules anyway. The download caches make `pip install` and
 # `npm ci` resolve from local wheels and tarballs instead.
 BUILD_CACHE_PATHS = ("/root/.cache/pip/**/*", "/root/.npm/**/*")
+
+
+def pinned_tool(name: str) -> str:
+    """The exact version of an npm tool package.json pins (aws-cdk, cdk-assets, node)."""
+    version: str = json.loads(PACKAGE_JSON.read_text())["devDependencies"][name]
+    return version
+
+
+def runtime() -> dict[str, Any]:
+    """The buildspec part every CodeBuild project of the pipeline shares: Node.js of package.json's major."""
+    major = pinned_tool("node").split(".", 1)[0]
+    if major != NODE_MAJOR:
+        raise ValueError(f"package.json pins node {pinned_tool('node')}; pipeline/codebuild.py expects {NODE_MAJOR}")
+    return {"phases": {"install": {"runtime-versions": {"nodejs": NODE_MAJOR}}}}
 
 
 def compute(compute_type: codebuild.ComputeType) -> pipelines.CodeBuildOptions:
@@ -52,5 +73,5 @@ class BuildCache:
         self.defaults = pipelines.CodeBuildOptions(
             build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=STEP_COMPUTE),
             cache=self.cache,
-            partial_build_spec=codebuild.BuildSpec.from_object({"cache": self.document}),
+            partial_build_spec=codebuild.BuildSpec.from_object({**runtime(), "cache": self.document}),
         )

@@ -2,8 +2,8 @@
 platform there, and the steps before and after its CloudFormation action.
 
 - pre-flight: beside the synth when the environment needs no approval (it fails the run before anything deploys),
-  else in its wave after the approval;
-- integration tests after the deployment, then the bake when `monitoring.bake_minutes` is set.
+  else in its wave, after the approval;
+- integration tests after the deployment (the environment's health conditions follow, pipeline/conditions.py).
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from __future__ import annotations
 from aws_cdk import Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 
-from pipeline.steps.bake import BakeStep
 from pipeline.steps.integration_tests import IntegrationTestsStep
 from pipeline.steps.preflight import PreflightStep
 from platform_config import EnvironmentSettings
@@ -27,29 +26,21 @@ class PlatformDeployment:
         source: pipelines.IFileSetProducer,
         *,
         integration_reports: codebuild.IReportGroup,
-        approval: pipelines.Step | None,
+        account_settings: bool,
     ) -> None:
         self.settings = settings
+        self.gated = settings.requires_approval
         # The stage's integration-test role trusts the pipeline's account (its own, or another one).
-        self.stage = IotPlatformStage(stack, settings=settings, integration_test_account=stack.account)
-        self.preflight = PreflightStep(
-            stack,
-            settings,
-            source,
-            step_id="Preflight" if approval else f"Preflight{stage_id(settings.name)}",
-            arm_rollback=settings.monitoring.rollback_on_alarm,
+        self.stage = IotPlatformStage(
+            stack, settings=settings, integration_test_account=stack.account, account_settings=account_settings
         )
-        if approval is not None:
-            self.preflight.add_step_dependency(approval)
+        self.preflight = PreflightStep(
+            stack, settings, source, step_id="Preflight" if self.gated else f"Preflight{stage_id(settings.name)}"
+        )
         self.integration_tests = IntegrationTestsStep(stack, settings, source, integration_reports)
-        self.bake: BakeStep | None = None
-        if settings.monitoring.bake_minutes > 0:
-            self.bake = BakeStep(stack, settings, source)
-            self.bake.add_step_dependency(self.integration_tests)
-        self.gated = approval is not None
 
     @property
-    def beside_synth(self) -> list[pipelines.CodeBuildStep]:
+    def beside_synth(self) -> list[PreflightStep]:
         return [] if self.gated else [self.preflight]
 
     @property
@@ -58,7 +49,7 @@ class PlatformDeployment:
 
     @property
     def post(self) -> list[pipelines.Step]:
-        return [self.integration_tests, *([self.bake] if self.bake else [])]
+        return [self.integration_tests]
 
     @property
     def wave_steps(self) -> list[pipelines.CodeBuildStep]:

@@ -19,13 +19,16 @@ def _logical_id(stack: Stack, construct: object) -> str:
     return stack.get_logical_id(construct.node.default_child)  # type: ignore[attr-defined]
 
 
-def acknowledge_project_grants(stack: Stack, projects: list[codebuild.IProject]) -> None:
-    """Each step project may write its own CodeBuild log streams and report groups (names derived from the project)."""
+def acknowledge_project_grants(
+    stack: Stack, projects: list[codebuild.IProject], roles: dict[str, Construct] | None = None
+) -> None:
+    """Each step project may write its own CodeBuild log streams and report groups (names derived from the project);
+    ``roles`` maps a project's node path to the role of its own it runs with, where those grants then land."""
     region, account = stack.region, stack.account
     for project in projects:
         name = _logical_id(stack, project)
         acknowledge(
-            project,
+            (roles or {}).get(project.node.path, project),
             "CodeBuild lets each step's project write its own log streams and report groups (names derived from the "
             "project) and read the pipeline's source artifact; the step's other permissions are listed on the step.",
             f"AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/<{name}>:*]",
@@ -85,8 +88,8 @@ def acknowledge_cdk_pipelines(
     for scope in extra_scopes:
         acknowledge(
             scope,
-            "A CodeBuild action reads its input artifact through the pipeline's artifact bucket and key: CodePipeline's "
-            "action binding grants the project's role the s3 and kms action groups on that one bucket and key.",
+            "A CodeBuild action reads its input artifact through the pipeline's artifact bucket and key: CodePipeline's"
+            " action binding grants the project's role the s3 and kms action groups on that one bucket and key.",
             *artifact_grants,
         )
     for support_region, support in sorted(code_pipeline.cross_region_support.items()):  # a wave across regions

@@ -2,9 +2,10 @@
 projects. Used by scripts/bench_pipeline.py and the unit tests.
 
 CodePipeline runs its stages one after the other and, inside a stage, the actions of one RunOrder side by side and
-the RunOrders one after the other. The critical path from the source to prod's last post-deployment step is
-therefore one entry per RunOrder of every stage up to the last one that deploys; the manual approval waits for a
-person, not for the pipeline, so a RunOrder holding only approvals is not counted.
+the RunOrders one after the other; a stage's on-success condition (a health gate that watches alarms for a while) runs
+after its actions. The critical path from the source to prod's last step is therefore one entry per RunOrder of every
+stage up to the last one that deploys, plus one per on-success condition; the manual approval waits for a person, not
+for the pipeline, so a RunOrder holding only approvals is not counted.
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ def critical_path(template: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]
             if _category(action) != "Approval":
                 by_order.setdefault(action.get("RunOrder", 1), []).append(action["Name"])
         path.extend((stage["Name"], tuple(sorted(by_order[order]))) for order in sorted(by_order))
+        for condition in stage.get("OnSuccess", {}).get("Conditions", []):
+            path.append((stage["Name"], tuple(f"OnSuccess:{rule['Name']}" for rule in condition["Rules"])))
     return path
 
 

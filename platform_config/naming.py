@@ -4,6 +4,8 @@ pipeline assumes in an environment's account (which it names by ARN, with no cro
 from __future__ import annotations
 
 PLATFORM_STACK_ID = "Platform"  # the id of TapStack inside its stage
+# One per account and region, whatever environments deploy there: API Gateway's logging role and account setting.
+ACCOUNT_SETTINGS_STACK = "IotPlatformAccountSettings"
 BOOTSTRAP_QUALIFIER = "hnb659fds"  # `cdk bootstrap`'s default qualifier
 
 
@@ -34,3 +36,14 @@ def role_arn(account: str, name: str, partition: str = "aws") -> str:
 def bootstrap_role_arn(kind: str, account: str, region: str, partition: str = "aws") -> str:
     """A CDK bootstrap role of an environment account (kind: lookup, deploy, file-publishing, image-publishing)."""
     return role_arn(account, f"cdk-{BOOTSTRAP_QUALIFIER}-{kind}-role-{account}-{region}", partition)
+
+
+def database_identifier(deployment: str) -> str:
+    """The RDS instance identifier of a deployment's database."""
+    return f"{resource_prefix(deployment)}-postgres"
+
+
+def integration_runner_role_name(deployment: str) -> str:
+    """The pipeline's integration-test CodeBuild role (in the pipeline's account): the one principal the deployment's
+    integration-test role trusts."""
+    return f"iot-platform-{deployment}-integration-runner"

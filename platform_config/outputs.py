@@ -14,6 +14,7 @@ OUTPUT_NAMES = (
     "DatabasePort",
     "DatabaseIdentifier",
     "DatabaseSecretArn",
+    "DatabaseAppSecretArn",
     "DatabaseKeyArn",
     "RedisEndpoint",
     "RedisPort",

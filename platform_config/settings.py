@@ -69,10 +69,18 @@ class StreamSettings(Settings):
         return self
 
 
+PostgresVersion = Annotated[
+    StrictStr,
+    matches(r"^15(\.\d+)?$", 'PostgreSQL 15: the major version "15" (RDS picks the minor) or a minor such as "15.17"'),
+]
+RDS_MONITORING_INTERVALS = (0, 1, 5, 10, 15, 30, 60)
+
+
 class DatabaseSettings(Settings):
-    engine_version: Annotated[StrictStr, matches(r"^15\.\d+$", 'a PostgreSQL 15 minor version such as "15.17"')] = (
-        "15.17"
-    )
+    # RDS upgrades the minor version itself (auto minor upgrade): a pinned minor is where a NEW instance starts and
+    # what pre-flight requires to be offered for one; a running instance may be newer (preflight/ and the smoke
+    # tests allow that, and refuse a downgrade).
+    engine_version: PostgresVersion = "15"
     instance_type: Annotated[
         StrictStr, matches(r"^[a-z][a-z0-9-]*\.[a-z0-9]+$", 'an instance type such as "t4g.micro"')
     ] = "t4g.micro"
@@ -84,7 +92,12 @@ class DatabaseSettings(Settings):
     removal_policy: Annotated[StrictStr, one_of(*REMOVAL_POLICIES)] = "destroy"
     database_name: Annotated[StrictStr, matches(r"^[a-z][a-z0-9_]{0,62}$", "a PostgreSQL identifier")] = "iot"
     username: Annotated[StrictStr, matches(r"^[a-z][a-z0-9_]{0,15}$", "a PostgreSQL user name")] = "iot_admin"
+    # The processor's own user (not the master): alternating-users rotation, so its credentials stay valid while the
+    # processor re-reads the secret; the rotation function's alternate is <app_username>_clone.
+    app_username: Annotated[StrictStr, matches(r"^[a-z][a-z0-9_]{0,56}$", "a PostgreSQL user name")] = "iot_app"
     rotation_days: Annotated[StrictInt, between(1, 365)] = 30
+    # RDS enhanced monitoring (OS metrics every N seconds); 0 is off.
+    monitoring_interval_seconds: Annotated[StrictInt, one_of(*RDS_MONITORING_INTERVALS)] = 0
 
     @model_validator(mode="after")
     def _storage_can_grow(self) -> Self:
@@ -185,6 +198,9 @@ class EnvironmentSettings(Settings):
         tuple[RegionSettings, ...], list_of(object, "objects with region and availability_zones")
     ] = ()
     requires_approval: StrictBool = False
+    # Which part of tests/integration runs after each deployment: "full" (writes readings, reads secret values) or
+    # "smoke" (read-only describes: the test role then holds no write and no secret read).
+    integration_suite: Annotated[StrictStr, one_of("full", "smoke")] = "full"
     log_retention_days: Retention = 30
     removal_policy: DataRemoval = "destroy"  # keys and log groups
     network: NetworkSettings = NetworkSettings()

@@ -5,7 +5,7 @@ pipeline, against CDK Pipelines' default settings on this same app.
 The pipeline is read from the synthesized template (`make synth` writes cdk.out/Pipeline.template.json). The baseline
 is built here, in-process, from the same config, stages and steps (pipeline/steps, pipeline/deployment.py) wired as
 CDK Pipelines does by default: change sets (Prepare + Execute), one publishing project per asset, no build caches,
-default compute, every pre-flight in front of its own deployment. The critical path runs from the source to prod's
+default compute, every pre-flight in front of its own deployment; the same health conditions. The critical path runs from the source to prod's
 last post-deployment step; actions that run side by side count once and the manual approval does not count
 (pipeline/lead_time.py). Ends with
 `critical_path=<n> default_critical_path=<m> codebuild_projects=<p> default_codebuild_projects=<q>`.
@@ -33,7 +33,9 @@ def cdk_pipelines_defaults_template() -> dict[str, Any]:
     from aws_cdk import aws_codebuild as codebuild
     from aws_cdk import aws_codepipeline as codepipeline
 
+    from pipeline.conditions import add_health_conditions
     from pipeline.deployment import PlatformDeployment
+    from pipeline.steps.processor_tests import ProcessorTestsStep
     from pipeline.steps.synth import SynthStep
 
     config = load_config_file()
@@ -57,16 +59,24 @@ def cdk_pipelines_defaults_template() -> dict[str, Any]:
             docker_enabled_for_synth=False,
         )
         integration_reports = reports("IntegrationTestReports")
+        processor_tests = baseline.add_wave("ProcessorTests")  # CDK Pipelines runs a step after the assets
+        processor_tests.add_pre(ProcessorTestsStep(source, reports("ProcessorTestReports")))
+        settled: set[tuple[str, str]] = set()
         for env in config.environments:
-            approval = None
             if env.requires_approval:
-                approval = pipelines.ManualApprovalStep(f"PromoteTo{stage_id(env.name)}")
-            wave = baseline.add_wave(stage_id(env.name), pre=[approval] if approval else [])
+                promote = f"PromoteTo{stage_id(env.name)}"
+                baseline.add_wave(promote, pre=[pipelines.ManualApprovalStep(promote)])
+            wave = baseline.add_wave(stage_id(env.name))
             for region_settings in config.deployments(env):
+                where = (region_settings.account, region_settings.region)
                 deployment = PlatformDeployment(
-                    stack, region_settings, source, integration_reports=integration_reports, approval=approval
-                )
+                    stack, region_settings, source, integration_reports=integration_reports,
+                    account_settings=where not in settled,
+                )  # fmt: skip
+                settled.add(where)
                 wave.add_stage(deployment.stage, pre=[deployment.preflight], post=deployment.post)
+        baseline.build_pipeline()
+        add_health_conditions(stack, baseline, config)
         template: dict[str, Any] = app.synth().get_stack_by_name(stack.stack_name).template
     return template
 

@@ -5,17 +5,24 @@ from __future__ import annotations
 from aws_cdk import Environment, Stage, Tags
 from constructs import Construct
 
+from lib.api_gateway_account import ApiGatewayAccountStack
 from lib.tap_stack import TapStack, TapStackProps
 from platform_config import EnvironmentSettings
-from platform_config.naming import PLATFORM_STACK_ID, stack_name, stage_id
+from platform_config.naming import ACCOUNT_SETTINGS_STACK, PLATFORM_STACK_ID, stack_name, stage_id
 
 
 class IotPlatformStage(Stage):
     """One deployment of an environment (dev, staging, prod, or one more region of one): a TapStack in its account
-    and region, named by platform_config.naming."""
+    and region, named by platform_config.naming; with ``account_settings``, also the settings its account and region
+    need once (API Gateway's logging role), deployed first: the first deployment there in promotion order holds them."""
 
     def __init__(
-        self, scope: Construct, *, settings: EnvironmentSettings, integration_test_account: str | None = None
+        self,
+        scope: Construct,
+        *,
+        settings: EnvironmentSettings,
+        integration_test_account: str | None = None,
+        account_settings: bool = False,
     ) -> None:
         env = Environment(account=settings.account, region=settings.region)
         super().__init__(scope, stage_id(settings.name), env=env)
@@ -32,5 +39,15 @@ class IotPlatformStage(Stage):
                 description=f"IoT sensor platform ({settings.name})",
             ),
         )
+        self.account_settings: ApiGatewayAccountStack | None = None
+        if account_settings:
+            self.account_settings = ApiGatewayAccountStack(
+                self,
+                "ApiGatewayAccount",
+                env=env,
+                stack_name=ACCOUNT_SETTINGS_STACK,
+                description="API Gateway's account settings for every IoT platform environment of this account/region",
+            )
+            self.platform.add_stack_dependency(self.account_settings)
         Tags.of(self).add("Project", "iot-sensor-platform")
         Tags.of(self).add("Environment", settings.name)

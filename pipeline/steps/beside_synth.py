@@ -38,16 +38,19 @@ class BesideSynth(Construct):
         source = synth_action.action_properties.inputs[0]
         key = pipeline.pipeline.artifact_bucket.encryption_key
         for step in self.steps:
+            cache = step.cache or self.cache.cache
             project = codebuild.PipelineProject(
                 self,
                 step.id,
                 build_spec=codebuild.BuildSpec.from_object({**step.document, "cache": self.cache.document}),
-                environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=STEP_COMPUTE),
+                environment=step.build_environment
+                or codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=STEP_COMPUTE),
                 environment_variables={
                     name: codebuild.BuildEnvironmentVariable(value=value) for name, value in step.env.items()
                 },
-                cache=self.cache.cache,
+                cache=cache,
                 timeout=step.timeout,
+                role=step.role,
                 encryption_key=key,
                 description=f"Pipeline step {step.id}, beside the synth",
             )
