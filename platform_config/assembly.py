@@ -32,7 +32,7 @@ class StackArtifact:
 @dataclass
 class CloudAssembly:
     outdir: Path
-    stacks: dict[str, StackArtifact] = field(default_factory=dict)  # by stack name
+    stacks: dict[str, StackArtifact] = field(default_factory=dict)  # by construct path (names repeat across accounts)
 
     @classmethod
     def read(cls, outdir: Path = CDK_OUT) -> CloudAssembly:
@@ -51,14 +51,17 @@ class CloudAssembly:
                 account, region = artifact["environment"].removeprefix("aws://").split("/")
                 name = properties.get("stackName", artifact_id)
                 path = artifact.get("displayName", artifact_id)
-                self.stacks[name] = StackArtifact(name, path, account, region, directory / properties["templateFile"])
+                self.stacks[path] = StackArtifact(name, path, account, region, directory / properties["templateFile"])
             elif artifact["type"] == "cdk:cloud-assembly":
                 self._walk(directory / properties["directoryName"])
 
     def stack(self, name: str) -> StackArtifact:
-        if name not in self.stacks:
-            raise KeyError(f"no stack {name} in {self.outdir} (stacks: {', '.join(sorted(self.stacks))})")
-        return self.stacks[name]
+        """The one stack of this CloudFormation name (a deployment's platform stack, the pipeline's)."""
+        found = [stack for stack in self.stacks.values() if stack.name == name]
+        if len(found) != 1:
+            names = ", ".join(sorted({stack.name for stack in self.stacks.values()}))
+            raise KeyError(f"{len(found)} stacks named {name} in {self.outdir} (stack names: {names})")
+        return found[0]
 
     @property
     def validation_report(self) -> dict[str, Any]:

@@ -1,6 +1,7 @@
 """`python -m preflight --env staging`: can the environment's configuration deploy into its account right now?
 
-Prints one line per check and exits 1 when any check fails (2 on invalid configuration).
+Prints one line per check and exits 1 when any check fails (2 on invalid configuration, 3 when the account cannot
+be asked).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""What the pre-flight and health commands share: the environment's config from cdk.json and an AWS session."""
+"""What the pre-flight command needs around its checks: the environment's config from cdk.json, an AWS session as
+the environment's role (refreshed before it expires), the shared command-line arguments and exit codes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,6 @@ import argparse
 import sys
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import boto3
 from botocore.exceptions import BotoCoreError, ClientError
@@ -14,6 +14,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from platform_config import ConfigError, EnvironmentSettings, load_config_file
 from platform_config.loader import CDK_JSON
 from platform_config.naming import stack_name
+from preflight.session import assumed_role_session
 
 
 def load_environment(name: str, cdk_json: Path = CDK_JSON) -> EnvironmentSettings:
@@ -26,23 +27,16 @@ def default_stack_name(env: EnvironmentSettings) -> str:
     return stack_name(env.name)
 
 
-def session_for(env: EnvironmentSettings, role_arn: str | None, purpose: str) -> Any:
-    """A boto3 session in the environment's region, as ``role_arn`` when given (cross-account), else as the caller."""
+def session_for(env: EnvironmentSettings, role_arn: str | None, purpose: str) -> boto3.Session:
+    """A boto3 session in the environment's region: as ``role_arn`` when given (cross-account), assumed again before
+    its credentials expire; else as the caller."""
     if not role_arn:
         return boto3.Session(region_name=env.region)
-    credentials = boto3.client("sts", region_name=env.region).assume_role(
-        RoleArn=role_arn, RoleSessionName=f"iot-{purpose}-{env.name}"[:64], DurationSeconds=3600
-    )["Credentials"]
-    return boto3.Session(
-        aws_access_key_id=credentials["AccessKeyId"],
-        aws_secret_access_key=credentials["SecretAccessKey"],
-        aws_session_token=credentials["SessionToken"],
-        region_name=env.region,
-    )
+    return assumed_role_session(role_arn, f"iot-{purpose}-{env.name}", env.region)
 
 
 def common_arguments(parser: argparse.ArgumentParser) -> None:
-    """--env, --role-arn, --stack-name, --config and --partition, shared by every command."""
+    """--env, --role-arn, --stack-name and --config."""
     parser.add_argument(
         "--env",
         required=True,
@@ -51,7 +45,6 @@ def common_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--role-arn", default=None, help="role to assume in the environment's account (read-only)")
     parser.add_argument("--stack-name", default=None, help="the platform stack's name (default: <Env>-Platform)")
     parser.add_argument("--config", type=Path, default=CDK_JSON, help="the CDK app file (cdk.json)")
-    parser.add_argument("--partition", default="aws", help="AWS partition of the account (for alarm ARNs)")
 
 
 def run_against_account(args: argparse.Namespace, command: Callable[[EnvironmentSettings], int]) -> int:

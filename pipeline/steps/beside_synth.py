@@ -10,13 +10,16 @@ not by a stage name, and the step keeps its own buildspec, variables, role state
 
 from __future__ import annotations
 
+import copy
+
 from aws_cdk import Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
 from constructs import Construct
 
-from pipeline.codebuild import BUILD_IMAGE, STEP_COMPUTE, BuildCache
+from lib.compliance import acknowledge
+from pipeline.codebuild import BUILD_IMAGE, STEP_COMPUTE, BuildCache, runtime
 from pipeline.steps.buildspec import BuildspecStep
 
 
@@ -39,10 +42,17 @@ class BesideSynth(Construct):
         key = pipeline.pipeline.artifact_bucket.encryption_key
         for step in self.steps:
             cache = step.cache or self.cache.cache
+            document = {**copy.deepcopy(step.document), "cache": self.cache.document}
+            if step.build_environment is None:  # CodeBuild's image: the runtime every project shares
+                install = document.setdefault("phases", {}).setdefault("install", {})
+                install["runtime-versions"] = {
+                    **runtime()["phases"]["install"]["runtime-versions"],
+                    **install.get("runtime-versions", {}),
+                }
             project = codebuild.PipelineProject(
                 self,
                 step.id,
-                build_spec=codebuild.BuildSpec.from_object({**step.document, "cache": self.cache.document}),
+                build_spec=codebuild.BuildSpec.from_object(document),
                 environment=step.build_environment
                 or codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=STEP_COMPUTE),
                 environment_variables={
@@ -65,6 +75,8 @@ class BesideSynth(Construct):
                 )
             )
             self.projects[step.id] = project
+            for reason, rule_ids in step.acknowledgements:
+                acknowledge(project, reason, *rule_ids)
 
 
 def _stage_of(pipeline: codepipeline.Pipeline, action_name: str) -> tuple[codepipeline.IStage, codepipeline.IAction]:

@@ -21,7 +21,10 @@ def buildspec_document(name: str, reports: dict[str, str] | None = None) -> dict
 
 
 class BuildspecStep(pipelines.CodeBuildStep):
-    """A CodeBuildStep whose buildspec is buildspecs/<buildspec>.yml; `document` keeps it as a dict."""
+    """A CodeBuildStep whose buildspec is buildspecs/<buildspec>.yml; `document` keeps it as a dict, and
+    `acknowledgements` the reviewed cdk-nag findings of the project it becomes ((reason, rule ids) pairs)."""
+
+    acknowledgements: tuple[tuple[str, tuple[str, ...]], ...] = ()
 
     def __init__(self, step_id: str, *, buildspec: str, reports: dict[str, str] | None = None, **options: Any) -> None:
         self.document = buildspec_document(buildspec, reports)

@@ -28,6 +28,15 @@ def processor_base_image() -> str:
 
 
 class ProcessorTestsStep(BuildspecStep):
+    acknowledgements = (
+        (
+            "The processor's tests run on the processor image's own base (Debian bookworm Python from ECR Public, "
+            "pinned by tag in services/processor/Dockerfile): the Python and PostgreSQL 15 it runs with in ECS; "
+            "CodeBuild's own Ubuntu images carry PostgreSQL 14.",
+            ("AwsSolutions-CB5",),
+        ),
+    )
+
     def __init__(self, source: pipelines.IFileSetProducer, reports: codebuild.IReportGroup) -> None:
         super().__init__(
             "ProcessorTests",

@@ -45,17 +45,25 @@ def test_single_account_config_needs_no_cross_account_keys(single_account_synth:
 def test_prod_regions_deploy_side_by_side_in_one_wave(single_account_synth: Synth) -> None:
     synth = single_account_synth
     orders = run_orders(synth.templates["pipeline"])
-    assert {k: v for k, v in orders.items() if k != "Prod"} == {k: v for k, v in EXPECTED_ORDER.items() if k != "Prod"}
+    same = ("Source", "Build", "UpdatePipeline", "Assets", "Dev", "PromoteToProd")
+    assert {k: orders[k] for k in same} == {k: EXPECTED_ORDER[k] for k in same}
+    # One account: its once-only settings deploy with dev alone, and again only in the second region.
+    assert orders["Staging"] == {"Platform.Deploy": 1, "IntegrationTests": 2}
     assert orders["Prod"] == {
-        "PromoteToProd": 1,
-        "Prod.Preflight": 2,
-        "Prod-eu-west-1.Preflight": 2,
-        "Prod.Platform.Deploy": 3,
+        "Prod.Preflight": 1,
+        "Prod-eu-west-1.Preflight": 1,
+        "Prod.Platform.Deploy": 2,
+        "Prod-eu-west-1.IotPlatformAccountSettings.Deploy": 2,
         "Prod-eu-west-1.Platform.Deploy": 3,
-        "Prod.IntegrationTests": 4,
+        "Prod.IntegrationTests": 3,
         "Prod-eu-west-1.IntegrationTests": 4,
     }
-    assert len(critical_path(synth.templates["pipeline"])) == 12  # a second region adds no sequential action
+    # A second region adds no sequential action the first account's settings did not already take.
+    assert len(critical_path(synth.templates["pipeline"])) == 15
+    (prod,) = [s for s in synth.resources("pipeline", "AWS::CodePipeline::Pipeline").values()]
+    prod_stage = next(s for s in prod["Properties"]["Stages"] if s["Name"] == "Prod")
+    (condition,) = prod_stage["OnSuccess"]["Conditions"]
+    assert sorted(rule["Region"] for rule in condition["Rules"]) == ["eu-west-1", "us-east-1"]  # both regions watched
     eu = synth.stage_stack("prod-eu-west-1")
     assert (eu.region, eu.name) == ("eu-west-1", "Prod-eu-west-1-Platform")
     variables = _project_env(synth, "/Prod/Prod-eu-west-1.IntegrationTests/")

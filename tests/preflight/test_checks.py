@@ -1,117 +1,21 @@
-"""Pre-flight checks against realistic AWS answers: each failure is one sentence naming the setting to change."""
+"""Cache and quota pre-flight checks against realistic AWS answers: each failure is one sentence naming the setting to
+change (the PostgreSQL checks are in test_postgres.py)."""
 
 from __future__ import annotations
 
 import boto3
-from botocore.stub import ANY
 from moto import mock_aws
 
 from platform_config import EnvironmentSettings
 from preflight import checks
-from preflight.checks import FAIL, PASS, SKIP
+from preflight.results import FAIL, PASS, guarded
 from tests.preflight.conftest import (
     REGION,
     StubbedSession,
     cache_engine_version,
-    engine_version,
-    orderable,
     quota,
     reserved_offering,
-    stub_postgres_offered,
-    with_database,
 )
-
-OFFERED_15 = ["15.7", "15.8", "15.10", "15.12", "15.13", "15.14", "15.15", "15.17"]
-
-
-def test_postgres_15_3_is_not_offered(session: StubbedSession, staging: EnvironmentSettings) -> None:
-    """The failure this check exists for: "Cannot find version 15.3 for postgres", caught before deploying."""
-    env = with_database(staging, engine_version="15.3")
-    rds = session.stub("rds")
-    rds.add_response(
-        "describe_db_engine_versions", {"DBEngineVersions": []}, {"Engine": "postgres", "EngineVersion": "15.3"}
-    )
-    rds.add_response(
-        "describe_db_engine_versions",
-        {"DBEngineVersions": [engine_version(v) for v in OFFERED_15]},
-        {"Engine": "postgres", "DBParameterGroupFamily": "postgres15"},
-    )
-    result = checks.check_postgres_version(session.client("rds"), env)
-    assert result.status == FAIL
-    assert result.message == (
-        "environments.staging.database.engine_version is 15.3, which RDS does not offer for new PostgreSQL instances "
-        "in us-east-1; set it to an offered version: the newest is 15.17 (offered: 15.17, 15.15, 15.14, 15.13, "
-        "15.12, 15.10, 15.8, 15.7)."
-    )
-
-
-def test_deprecated_version_listed_with_include_all_still_fails(
-    session: StubbedSession, staging: EnvironmentSettings
-) -> None:
-    rds = session.stub("rds")
-    rds.add_response(
-        "describe_db_engine_versions",
-        {"DBEngineVersions": [engine_version("15.10", status="deprecated")]},
-        {"Engine": "postgres", "EngineVersion": "15.10"},
-    )
-    rds.add_response(
-        "describe_db_engine_versions",
-        {"DBEngineVersions": [engine_version("15.17")]},
-        {"Engine": ANY, "DBParameterGroupFamily": ANY},
-    )
-    result = checks.check_postgres_version(session.client("rds"), with_database(staging, engine_version="15.10"))
-    assert result.status == FAIL and "newest is 15.17" in result.message
-
-
-def test_configured_version_and_class_pass(session: StubbedSession, staging: EnvironmentSettings) -> None:
-    stub_postgres_offered(session.stub("rds"), "15.17", "db.t4g.small", storage=("gp2", "gp3", "io1"))
-    client = session.client("rds")
-    assert checks.check_postgres_version(client, staging).status == PASS
-    result = checks.check_postgres_instance_class(client, staging, version_ok=True)
-    assert (result.status, result.message) == (PASS, "db.t4g.small is orderable for PostgreSQL 15.17.")
-
-
-def test_instance_class_not_orderable_suggests_the_family(
-    session: StubbedSession, staging: EnvironmentSettings
-) -> None:
-    env = with_database(staging, instance_type="t2.small")
-    rds = session.stub("rds")
-    rds.add_response(
-        "describe_orderable_db_instance_options",
-        {"OrderableDBInstanceOptions": []},
-        {"Engine": "postgres", "EngineVersion": "15.17", "DBInstanceClass": "db.t2.small"},
-    )
-    page_one = [orderable(c, "15.17") for c in ("db.m6g.large", "db.t3.micro", "db.t3.small")]
-    rds.add_response(
-        "describe_orderable_db_instance_options",
-        {"OrderableDBInstanceOptions": page_one, "Marker": "page-2"},
-        {"Engine": "postgres", "EngineVersion": "15.17"},
-    )
-    rds.add_response(
-        "describe_orderable_db_instance_options",
-        {"OrderableDBInstanceOptions": [orderable("db.t4g.micro", "15.17")]},
-        {"Engine": "postgres", "EngineVersion": "15.17", "Marker": "page-2"},
-    )
-    result = checks.check_postgres_instance_class(session.client("rds"), env, version_ok=True)
-    assert result.status == FAIL
-    assert result.message == (
-        "environments.staging.database.instance_type is t2.small, which is not orderable for PostgreSQL 15.17 in "
-        "us-east-1; choose an orderable class such as m6g.large, t3.micro, t3.small, t4g.micro."
-    )
-
-
-def test_multi_az_needs_a_multi_az_capable_class(session: StubbedSession, staging: EnvironmentSettings) -> None:
-    session.stub("rds").add_response(
-        "describe_orderable_db_instance_options",
-        {"OrderableDBInstanceOptions": [orderable("db.t4g.small", "15.17", multi_az=False)]},
-        {"Engine": "postgres", "EngineVersion": "15.17", "DBInstanceClass": "db.t4g.small"},
-    )
-    result = checks.check_postgres_instance_class(session.client("rds"), staging, version_ok=True)
-    assert result.status == FAIL and "set database.multi_az to false" in result.message
-
-
-def test_instance_class_skipped_while_version_fails(staging: EnvironmentSettings) -> None:
-    assert checks.check_postgres_instance_class(object(), staging, version_ok=False).status == SKIP
 
 
 def test_redis_version_offered_and_not(session: StubbedSession, staging: EnvironmentSettings) -> None:
@@ -214,14 +118,17 @@ def test_elastic_ips_for_nat_gateways(session: StubbedSession, prod: Environment
 
 
 def test_refused_call_is_one_sentence(session: StubbedSession, staging: EnvironmentSettings) -> None:
-    session.stub("rds").add_client_error(
-        "describe_db_engine_versions",
+    session.stub("elasticache").add_client_error(
+        "describe_cache_engine_versions",
         service_error_code="AccessDenied",
         service_message="User: arn:aws:sts::333333333333:assumed-role/x/y is not authorized to perform: "
-        "rds:DescribeDBEngineVersions",
+        "elasticache:DescribeCacheEngineVersions",
         http_status_code=403,
     )
-    result = checks._guarded("postgres-version", lambda: checks.check_postgres_version(session.client("rds"), staging))
+    result = guarded("redis-version", lambda: checks.check_redis_version(session.client("elasticache"), staging))
     assert result.status == FAIL
-    assert result.message.startswith("DescribeDBEngineVersions was refused (AccessDenied: User: arn:aws:sts::")
-    assert result.message.endswith("give the pre-flight role read access to it (the CDK bootstrap lookup role has it).")
+    assert result.message == (
+        "DescribeCacheEngineVersions was refused (AccessDenied: User: arn:aws:sts::333333333333:assumed-role/x/y is "
+        "not authorized to perform: elasticache:DescribeCacheEngineVersions); give the pre-flight role read access "
+        "to it (the CDK bootstrap lookup role has it)."
+    )

@@ -10,12 +10,18 @@ import pytest
 
 from preflight.__main__ import main
 from tests.preflight.conftest import (
+    FakeSts,
     StubbedSession,
     cache_engine_version,
+    db_instance,
     engine_version,
+    install_fake_sts,
     quota,
     reserved_offering,
+    stub_instance,
+    stub_orderable,
     stub_postgres_offered,
+    stub_template,
 )
 
 STACK_FILTER = {"Name": "tag:aws:cloudformation:stack-name", "Values": ["Staging-Platform"]}
@@ -40,11 +46,18 @@ def _vpc(vpc_id: str, cidr: str, default: bool = False) -> dict[str, Any]:
     }
 
 
-def _stub_all(session: StubbedSession, postgres: str = "15.17") -> None:
+def _stub_all(session: StubbedSession, postgres: str = "15.17", running: str | None = None) -> None:
+    """A staging account that can take the deployment, except where ``postgres`` (cdk.json's version) is not offered;
+    ``running``: the database exists at that version (the deployed template says 15.17)."""
     rds = session.stub("rds")
-    if postgres == "15.17":
+    if running is not None:
+        stub_instance(rds, db_instance(running))
+        stub_template(session.stub("cloudformation"), "15.17")
+        stub_orderable(rds, running)
+    elif postgres == "15.17":
         stub_postgres_offered(rds)
     else:
+        stub_instance(rds, None)
         rds.add_response(
             "describe_db_engine_versions", {"DBEngineVersions": []}, {"Engine": "postgres", "EngineVersion": postgres}
         )
@@ -118,6 +131,34 @@ def test_unoffered_postgres_fails_the_run(
     )
     assert "SKIP postgres-instance-class" in out
     assert out.splitlines()[-1] == "preflight staging: 4 passed, 1 failed, 1 skipped"
+
+
+def test_day_2_rds_upgraded_the_instance_and_withdrew_15_17_the_run_passes(
+    session: StubbedSession, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """cdk.json still says 15.17, RDS moved the instance to 15.18 and no longer offers 15.17 for new instances: the
+    run passes, and never asks whether 15.17 is offered (no such answer is stubbed)."""
+    _stub_all(session, running="15.18")
+    assert main(["--env", "staging"], session=session) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == (
+        "PASS postgres-version: iot-staging-postgres runs PostgreSQL 15.18, which RDS upgraded from the configured "
+        "15.17; the deployed template already says so, and CloudFormation does not re-apply an unchanged version."
+    )
+    assert out[1] == "PASS postgres-instance-class: db.t4g.small is orderable for PostgreSQL 15.18."
+    assert out[-1] == "preflight staging: 6 passed, 0 failed, 0 skipped"
+
+
+def test_a_refused_assume_role_stops_before_any_check(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    install_fake_sts(monkeypatch, FakeSts(refuse=True))
+    role = "arn:aws:iam::333333333333:role/cdk-hnb659fds-lookup-role-333333333333-us-east-1"
+    assert main(["--env", "staging", "--role-arn", role]) == 3
+    captured = capsys.readouterr()
+    assert captured.out == ""
+    assert captured.err.startswith("Could not ask account 333333333333 in us-east-1: An error occurred (AccessDenied)")
+    assert captured.err.endswith("; run with its credentials.\n")
 
 
 def test_invalid_config_is_one_sentence(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -24,3 +24,13 @@ def test_redis_encrypted_with_auth_token_and_failover(synth: Synth, env: str, no
     private = {k for k, v in synth.resources(env, "AWS::EC2::Subnet").items() if "/private" in synth.path_of(env, k)}
     subnet_group = only(synth.resources(env, "AWS::ElastiCache::SubnetGroup"))["Properties"]
     assert {ref["Ref"] for ref in subnet_group["SubnetIds"]} == private
+
+
+@pytest.mark.parametrize("env", ["dev", "staging", "prod"])
+def test_auth_token_is_encrypted_with_the_cache_key(synth: Synth, env: str) -> None:
+    (token,) = [
+        r for k, r in synth.resources(env, "AWS::SecretsManager::Secret").items()
+        if "/Cache/AuthToken/" in synth.path_of(env, k)
+    ]  # fmt: skip
+    (key_id,) = [k for k in synth.resources(env, "AWS::KMS::Key") if "/Cache/Key/" in synth.path_of(env, k)]
+    assert token["Properties"]["KmsKeyId"] == {"Fn::GetAtt": [key_id, "Arn"]}

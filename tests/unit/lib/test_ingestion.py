@@ -21,5 +21,5 @@ def test_stream_encrypted_with_rotating_cmk_per_env(synth: Synth) -> None:
 def test_every_kms_key_rotates(synth: Synth) -> None:
     for env in ENVIRONMENTS:
         keys = synth.resources(env, "AWS::KMS::Key")
-        assert len(keys) == 5  # stream, database, cache, file system, alarm topic
+        assert len(keys) == 6  # stream, database, cache, file system, alarm topic, logs
         assert all(k["Properties"]["EnableKeyRotation"] for k in keys.values())

@@ -39,3 +39,10 @@ def test_flow_logs_and_endpoints(synth: Synth) -> None:
         for endpoint in synth.resources(env, "AWS::EC2::VPCEndpoint").values():
             if endpoint["Properties"].get("VpcEndpointType") == "Interface":
                 assert endpoint["Properties"]["PrivateDnsEnabled"] is True
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_default_security_group_is_stripped(synth: Synth, env: str) -> None:
+    (restriction,) = synth.resources(env, "Custom::VpcRestrictDefaultSG").values()
+    (vpc_id,) = synth.resources(env, "AWS::EC2::VPC")
+    assert restriction["Properties"]["DefaultSecurityGroupId"] == {"Fn::GetAtt": [vpc_id, "DefaultSecurityGroup"]}

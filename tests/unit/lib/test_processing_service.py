@@ -1,18 +1,26 @@
-"""Processing service: the ECS cluster and the two Fargate services of one image (lib/processing_service.py)."""
+"""Processing service: the ECS cluster and the two Fargate services of one image (lib/processing/)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from platform_config import contract
 from tests.assembly import ENVIRONMENTS, Synth
 from tests.unit.templates import only, policies_of, text
 
 
 def _containers(synth: Synth, env: str) -> dict[str, dict[str, Any]]:
+    """Each task's command container (by command), with its task and its db-setup init container."""
     result = {}
     for task in synth.resources(env, "AWS::ECS::TaskDefinition").values():
-        (container,) = task["Properties"]["ContainerDefinitions"]
-        result[container["Command"][0]] = {"task": task["Properties"], "container": container}
+        by_name = {c["Name"]: c for c in task["Properties"]["ContainerDefinitions"]}
+        assert set(by_name) == {"processor", "db-setup"}
+        container = by_name["processor"]
+        result[container["Command"][0]] = {
+            "task": task["Properties"],
+            "container": container,
+            "setup": by_name["db-setup"],
+        }
     return result
 
 
@@ -25,35 +33,39 @@ def test_cluster_has_container_insights(synth: Synth) -> None:
 def test_one_image_two_commands_per_contract(synth: Synth) -> None:
     containers = _containers(synth, "dev")
     assert set(containers) == {"consume", "serve"}
-    images = {text(c["container"]["Image"]) for c in containers.values()}
+    images = {text(c[name]["Image"]) for c in containers.values() for name in ("container", "setup")}
     assert len(images) == 1
-    common = {
-        "AWS_REGION",
-        "STREAM_NAME",
-        "DB_HOST",
-        "DB_PORT",
-        "DB_NAME",
-        "DB_USER",
-        "REDIS_HOST",
-        "REDIS_PORT",
-        "REDIS_TLS",
-    }
+    common = {"AWS_REGION", "STREAM_NAME", "DB_HOST", "DB_PORT", "DB_NAME", "DB_SECRET_ARN", "REDIS_HOST", "REDIS_PORT",
+              "REDIS_TLS"}  # fmt: skip
     for command, extra in (("consume", {"DATA_DIR"}), ("serve", {"PORT"})):
         container = containers[command]["container"]
         env = {e["Name"]: e["Value"] for e in container["Environment"]}
         assert set(env) == common | extra
+        assert set(env) <= set(contract.ENVIRONMENT)  # every name is one the image reads
         assert env["AWS_REGION"] == "us-east-1"
         assert env["DB_PORT"] == "5432"
         assert env["REDIS_TLS"] == "true"
         assert env["DB_NAME"] == "iot"
-        assert {s["Name"] for s in container["Secrets"]} == {"DB_PASSWORD", "REDIS_AUTH_TOKEN"}
-        password = next(s for s in container["Secrets"] if s["Name"] == "DB_PASSWORD")
-        assert text(password["ValueFrom"]).endswith(':password::"]]}')
+        assert "AppSecret" in text(env["DB_SECRET_ARN"])  # the application user's secret, read by the command
+        # No password in the task: the command reads the rotating secret itself; only Redis's token is injected.
+        assert {s["Name"] for s in container["Secrets"]} == {"REDIS_AUTH_TOKEN"}
         assert container["LogConfiguration"]["LogDriver"] == "awslogs"
         assert container["HealthCheck"]["Command"] == ["CMD", "processor", "healthcheck"]
     assert _env(containers["consume"])["DATA_DIR"] == "/mnt/iot"
     assert _env(containers["serve"])["PORT"] == "8080"
     assert containers["serve"]["container"]["PortMappings"] == [{"ContainerPort": 8080, "Protocol": "tcp"}]
+
+
+def test_db_setup_runs_first_with_the_two_secrets_it_alone_reads(synth: Synth) -> None:
+    for entry in _containers(synth, "prod").values():
+        setup, container = entry["setup"], entry["container"]
+        assert setup["Command"] == ["db-setup"]
+        assert setup["Essential"] is False
+        assert container["DependsOn"] == [{"Condition": "SUCCESS", "ContainerName": "db-setup"}]
+        secrets = {s["Name"]: text(s["ValueFrom"]) for s in setup["Secrets"]}
+        assert set(secrets) == {"DB_ADMIN_SECRET", "DB_APP_SECRET"}
+        assert "DatabaseInstanceSecret" in secrets["DB_ADMIN_SECRET"] and "AppSecret" in secrets["DB_APP_SECRET"]
+        assert {e["Name"] for e in setup["Environment"]} == {"AWS_REGION", "DB_HOST", "DB_PORT", "DB_NAME"}
 
 
 def _env(entry: dict[str, Any]) -> dict[str, str]:
@@ -106,23 +118,47 @@ def test_autoscaling_cpu_and_iterator_age(synth: Synth) -> None:
     ]
 
 
+def _actions(statements: list[dict[str, Any]]) -> list[str]:
+    return sorted(a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
+
+
 def test_task_roles_least_privilege(synth: Synth) -> None:
+    app_secret_reads = ["secretsmanager:DescribeSecret", "secretsmanager:GetSecretValue"]
     consume = policies_of(synth, "dev", "/ConsumeTask/TaskRole/")
-    actions = sorted(a for s in consume for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"]))
-    assert actions == sorted(
+    assert _actions(consume) == sorted(
         [
             "kinesis:DescribeStream",
             "kinesis:DescribeStreamSummary",
             "kinesis:GetRecords",
             "kinesis:GetShardIterator",
             "kinesis:ListShards",
-            "kms:Decrypt",
+            "kms:Decrypt",  # the stream's key
             "elasticfilesystem:ClientMount",
             "elasticfilesystem:ClientWrite",
+            *app_secret_reads,
         ]
     )
     assert all(s["Resource"] != "*" for s in consume)
-    assert policies_of(synth, "dev", "/ServeTask/TaskRole/") == []
+    serve = policies_of(synth, "dev", "/ServeTask/TaskRole/")
+    assert _actions(serve) == app_secret_reads
+    for statements in (consume, serve):
+        reads = [s for s in statements if "secretsmanager:GetSecretValue" in _actions([s])]
+        assert len(reads) == 1 and "AppSecret" in text(reads[0]["Resource"])  # never the master secret
+
+
+def test_task_roles_decrypt_the_application_secret_only_through_secrets_manager(synth: Synth) -> None:
+    (key,) = [
+        k for i, k in synth.resources("dev", "AWS::KMS::Key").items() if "/Database/Key/" in synth.path_of("dev", i)
+    ]
+    grants = [
+        s for s in key["Properties"]["KeyPolicy"]["Statement"]
+        if s["Action"] == "kms:Decrypt" and "TaskRole" in text(s["Principal"])
+    ]  # fmt: skip
+    assert len(grants) == 1
+    assert grants[0]["Condition"] == {"StringEquals": {"kms:ViaService": "secretsmanager.us-east-1.amazonaws.com"}}
+    principals = [p["Fn::GetAtt"][0] for p in grants[0]["Principal"]["AWS"]]
+    for role in ("ProcessingConsumeTaskTaskRole", "ProcessingServeTaskTaskRole"):
+        assert any(p.startswith(role) for p in principals), role
 
 
 def test_no_wildcard_iam_actions_on_data(synth: Synth) -> None:

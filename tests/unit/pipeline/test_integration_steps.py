@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from pipeline.codebuild import NODE_MAJOR
 from pipeline.steps.buildspec import BUILDSPECS, buildspec_document
-from platform_config.naming import integration_role_name, stage_id
+from platform_config.naming import integration_role_name, integration_runner_role_name, stage_id
 from tests.assembly import ENVIRONMENTS, Synth, cdk_context
 
 INTEGRATION_BUILDSPEC = BUILDSPECS / "integration.yml"
@@ -60,6 +61,8 @@ def test_integration_tests_run_after_the_deployment(synth: Synth, env: str) -> N
 def test_integration_step_uses_the_buildspec_and_reports_junit(synth: Synth, env: str) -> None:
     spec, tokens = _buildspec(synth, _integration(synth, stage_id(env)))
     source = yaml.safe_load(INTEGRATION_BUILDSPEC.read_text())
+    # The file's phases, with the Node.js runtime every project of the pipeline shares (pipeline/codebuild.py).
+    source["phases"]["install"]["runtime-versions"]["nodejs"] = NODE_MAJOR
     assert spec["phases"] == source["phases"]
     build = spec["phases"]["build"]["commands"]
     assert any("pytest tests/integration" in c and "--junitxml=reports/integration-tests.xml" in c for c in build)
@@ -90,7 +93,7 @@ def test_integration_step_targets_the_stage_stack(synth: Synth, env: str) -> Non
     assert variables["STACK_NAME"] == stack.name
     assert variables["AWS_REGION"] == config["region"]
     assert variables["ENVIRONMENT"] == env
-    expected = "smoke" if config["requires_approval"] else "not efs_mount"
+    expected = {"smoke": "smoke", "full": "not efs_mount"}[config["integration_suite"]]
     assert variables["PYTEST_MARKERS"] == expected
 
 
@@ -120,3 +123,8 @@ def test_cross_account_step_may_only_assume_the_stage_test_role(synth: Synth, en
     assert role_arn.split(":role/")[1] in json.dumps(assume[0]["Resource"])
     actions = {a for s in statements for a in ([s["Action"]] if isinstance(s["Action"], str) else s["Action"])}
     assert not any(a.startswith(("kinesis:", "rds:", "ecs:", "secretsmanager:")) for a in actions)
+    # The step runs as its own role, under the fixed name the stage's test role trusts (and nothing else does).
+    runner = synth.templates["pipeline"]["Resources"][role_id]["Properties"]
+    assert runner["RoleName"] == integration_runner_role_name(env)
+    assert runner["AssumeRolePolicyDocument"]["Statement"][0]["Principal"] == {"Service": "codebuild.amazonaws.com"}
+    assert project["Properties"]["Cache"] == {"Type": "NO_CACHE"}

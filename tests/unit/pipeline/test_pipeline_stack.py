@@ -26,7 +26,9 @@ def test_pipeline_type_v2(synth: Synth) -> None:
 
 
 def test_stage_order(synth: Synth) -> None:
-    assert list(_stages(synth)) == ["Source", "Build", "UpdatePipeline", "Assets", "Dev", "Staging", "Prod"]
+    assert list(_stages(synth)) == [
+        "Source", "Build", "UpdatePipeline", "Assets", "Dev", "Staging", "PromoteToProd", "Prod"
+    ]  # fmt: skip
 
 
 def test_source_is_codeconnections_main_on_push(synth: Synth) -> None:
@@ -47,21 +49,23 @@ def test_self_mutation(synth: Synth) -> None:
 
 
 def test_assets_published_by_one_project(synth: Synth) -> None:
-    assert [a["Name"] for a in _stages(synth)["Assets"]] == ["DockerAssets"]
+    assert [a["Name"] for a in _stages(synth)["Assets"]] == ["DockerAssets", "FileAssets"]  # one project per type
     projects = synth.resources("pipeline", "AWS::CodeBuild::Project")
     steps = [a for stage in _stages(synth).values() for a in stage if a["ActionTypeId"]["Provider"] == "CodeBuild"]
     # One project per CodeBuild action: synth, self-mutation, the asset publisher and one per step.
     assert len(projects) == len(steps)
 
 
-def test_manual_approval_only_before_prod(synth: Synth) -> None:
+def test_manual_approval_only_before_prod_in_a_stage_of_its_own(synth: Synth) -> None:
     stages = _stages(synth)
-    for name in ("Dev", "Staging"):
-        assert all(a["ActionTypeId"]["Category"] != "Approval" for a in stages[name])
-    approvals = [a for a in stages["Prod"] if a["ActionTypeId"]["Category"] == "Approval"]
-    assert [a["Name"] for a in approvals] == ["PromoteToProd"]
-    deploys = [a for a in stages["Prod"] if a["ActionTypeId"]["Category"] == "Deploy"]
-    assert deploys and all(a["RunOrder"] > approvals[0]["RunOrder"] for a in deploys)
+    approvals = {
+        name: [a["Name"] for a in actions if a["ActionTypeId"]["Category"] == "Approval"]
+        for name, actions in stages.items()
+    }
+    assert {name: found for name, found in approvals.items() if found} == {"PromoteToProd": ["PromoteToProd"]}
+    assert len(stages["PromoteToProd"]) == 1  # nothing else: a rollback of the Prod stage never re-asks
+    names = list(stages)
+    assert names.index("Staging") < names.index("PromoteToProd") < names.index("Prod")
 
 
 def test_each_environment_deploys_to_its_account(synth: Synth) -> None:

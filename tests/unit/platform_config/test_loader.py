@@ -70,7 +70,7 @@ CASES = [
     (
         "environments.dev.database.engine_version",
         "14.9",
-        "environments.dev.database.engine_version must be a PostgreSQL 15",
+        "environments.dev.database.engine_version must be PostgreSQL 15",
     ),
     ("environments.dev.database.multi_az", "yes", "environments.dev.database.multi_az must be true or false"),
     ("environments.dev.database.removal_policy", "keep", "environments.dev.database.removal_policy must be one of"),
