@@ -4,11 +4,12 @@ time from a push to prod, measured by `make bench-pipeline`)."""
 
 from __future__ import annotations
 
+import copy
 import json
 from pathlib import Path
 from typing import Any
 
-from aws_cdk import Duration, pipelines
+from aws_cdk import Duration, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
@@ -28,6 +29,8 @@ STEP_COMPUTE = codebuild.ComputeType.SMALL
 # restored venv would be broken; `npm ci` deletes node_modules anyway. The download caches make `pip install` and
 # `npm ci` resolve from local wheels and tarballs instead.
 BUILD_CACHE_PATHS = ("/root/.cache/pip/**/*", "/root/.npm/**/*")
+# The action groups of Bucket.grantReadWrite (the cache's and CodePipeline's artifact-bucket grants).
+BUCKET_READ_WRITE_ACTIONS = ("s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")
 
 
 def pinned_tool(name: str) -> str:
@@ -42,6 +45,17 @@ def runtime() -> dict[str, Any]:
     if major != NODE_MAJOR:
         raise ValueError(f"package.json pins node {pinned_tool('node')}; pipeline/codebuild.py expects {NODE_MAJOR}")
     return {"phases": {"install": {"runtime-versions": {"nodejs": NODE_MAJOR}}}}
+
+
+def with_runtime(document: dict[str, Any]) -> dict[str, Any]:
+    """``document`` (a buildspec) with the shared Node.js runtime beside its own runtime versions (Python)."""
+    spec = copy.deepcopy(document)
+    install = spec.setdefault("phases", {}).setdefault("install", {})
+    install["runtime-versions"] = {
+        **runtime()["phases"]["install"]["runtime-versions"],
+        **install.get("runtime-versions", {}),
+    }
+    return spec
 
 
 def compute(compute_type: codebuild.ComputeType) -> pipelines.CodeBuildOptions:
@@ -74,4 +88,14 @@ class BuildCache:
             build_environment=codebuild.BuildEnvironment(build_image=BUILD_IMAGE, compute_type=STEP_COMPUTE),
             cache=self.cache,
             partial_build_spec=codebuild.BuildSpec.from_object({**runtime(), "cache": self.document}),
+        )
+
+    def acknowledge_user(self, project: codebuild.IProject) -> None:
+        """A project of ours (not CDK Pipelines') with ``self.cache``: CodeBuild's grant on the bucket's objects."""
+        acknowledge(
+            project,
+            "CodeBuild's S3 cache grants the project's role the s3 action groups on the objects of the build-cache "
+            "bucket only, where it reads and writes the pip/npm download-cache archive.",
+            *(f"AwsSolutions-IAM5[Action::{action}]" for action in BUCKET_READ_WRITE_ACTIONS),
+            f"AwsSolutions-IAM5[Resource::<{Stack.of(project).get_logical_id(self.bucket.node.default_child)}.Arn>/*]",
         )

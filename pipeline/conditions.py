@@ -72,3 +72,36 @@ def add_health_conditions(stack: Stack, pipeline: pipelines.CodePipeline, config
         roles += [rule["RoleArn"] for c in conditions.get("OnSuccess", {}).get("Conditions", []) for rule in c["Rules"]]
     if roles:
         code_pipeline.role.add_to_principal_policy(iam.PolicyStatement(actions=["sts:AssumeRole"], resources=roles))
+
+
+def add_approval_conditions(
+    pipeline: pipelines.CodePipeline, config: PlatformConfig, reviews: dict[str, pipelines.CodeBuildStep]
+) -> None:
+    """With `review.skip_approval_without_changes`, skip an environment's approval stage when its review found no
+    change at all (a VariableCheck rule on the review's REVIEW_CHANGES; the review's report still says so)."""
+    code_pipeline = pipeline.pipeline
+    names = [stage.stage_name for stage in code_pipeline.stages]
+    cfn_pipeline = code_pipeline.node.default_child
+    assert isinstance(cfn_pipeline, codepipeline.CfnPipeline)
+    for env in config.environments:
+        if not (env.requires_approval and env.review.skip_approval_without_changes):
+            continue
+        namespace = _namespace(code_pipeline, reviews[env.name].id)
+        rule = {
+            "Name": "AnythingToApprove",
+            "RuleTypeId": {"Category": "Rule", "Owner": "AWS", "Provider": "VariableCheck", "Version": "1"},
+            "Configuration": {"Variable": f"#{{{namespace}.REVIEW_CHANGES}}", "Operator": "NE", "Value": "0"},
+        }
+        index = names.index(f"PromoteTo{stage_id(env.name)}")
+        cfn_pipeline.add_property_override(
+            f"Stages.{index}.BeforeEntry", {"Conditions": [{"Result": "SKIP", "Rules": [rule]}]}
+        )
+
+
+def _namespace(pipeline: codepipeline.Pipeline, action_name: str) -> str:
+    """The variables namespace CDK Pipelines gave an action (it exports variables only under a namespace)."""
+    action = next(a for s in pipeline.stages for a in s.actions if a.action_properties.action_name == action_name)
+    namespace = action.action_properties.variables_namespace
+    if not namespace:
+        raise LookupError(f"{action_name} exports no variables")
+    return namespace

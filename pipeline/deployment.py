@@ -2,7 +2,7 @@
 platform there, and the steps before and after its CloudFormation action.
 
 - pre-flight: beside the synth when the environment needs no approval (it fails the run before anything deploys),
-  else in its wave, after the approval;
+  else in its wave, after the approval, where it also checks that the stack is the one the approved review saw;
 - integration tests after the deployment (the environment's health conditions follow, pipeline/conditions.py).
 """
 
@@ -27,6 +27,7 @@ class PlatformDeployment:
         *,
         integration_reports: codebuild.IReportGroup,
         account_settings: bool,
+        reviewed_base: str | None = None,
     ) -> None:
         self.settings = settings
         self.gated = settings.requires_approval
@@ -35,7 +36,11 @@ class PlatformDeployment:
             stack, settings=settings, integration_test_account=stack.account, account_settings=account_settings
         )
         self.preflight = PreflightStep(
-            stack, settings, source, step_id="Preflight" if self.gated else f"Preflight{stage_id(settings.name)}"
+            stack,
+            settings,
+            source,
+            step_id="Preflight" if self.gated else f"Preflight{stage_id(settings.name)}",
+            reviewed_base=reviewed_base if self.gated else None,
         )
         self.integration_tests = IntegrationTestsStep(stack, settings, source, integration_reports)
 

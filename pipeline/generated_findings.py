@@ -13,6 +13,7 @@ from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
 from lib.compliance import acknowledge
+from pipeline.codebuild import BUCKET_READ_WRITE_ACTIONS
 
 
 def _logical_id(stack: Stack, construct: object) -> str:
@@ -57,10 +58,7 @@ def acknowledge_cdk_pipelines(
         "its own log bucket in turn.",
         "AwsSolutions-S1",
     )
-    artifact_grants = [
-        f"AwsSolutions-IAM5[Action::{action}]"
-        for action in ("s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")
-    ] + [
+    artifact_grants = [f"AwsSolutions-IAM5[Action::{action}]" for action in BUCKET_READ_WRITE_ACTIONS] + [
         "AwsSolutions-IAM5[Action::kms:GenerateDataKey*]",
         "AwsSolutions-IAM5[Action::kms:ReEncrypt*]",
         f"AwsSolutions-IAM5[Resource::<{bucket}.Arn>/*]",

@@ -1,5 +1,5 @@
 """Lead-time figures of a synthesized pipeline template: the critical path of sequential actions and the CodeBuild
-projects. Used by scripts/bench_pipeline.py and the unit tests.
+projects its actions run. Used by scripts/bench_pipeline.py and the unit tests.
 
 CodePipeline runs its stages one after the other and, inside a stage, the actions of one RunOrder side by side and
 the RunOrders one after the other; a stage's on-success condition (a health gate that watches alarms for a while) runs
@@ -10,6 +10,7 @@ for the pipeline, so a RunOrder holding only approvals is not counted.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 
@@ -43,8 +44,14 @@ def critical_path(template: dict[str, Any]) -> list[tuple[str, tuple[str, ...]]]
 
 
 def codebuild_projects(template: dict[str, Any]) -> int:
-    """How many CodeBuild projects the template creates."""
-    return sum(1 for r in template["Resources"].values() if r["Type"] == "AWS::CodeBuild::Project")
+    """How many CodeBuild projects the pipeline's actions run (not those beside it: pull requests, drift detection)."""
+    names = {
+        json.dumps(action["Configuration"]["ProjectName"], sort_keys=True)
+        for stage in pipeline_stages(template)
+        for action in stage["Actions"]
+        if action["ActionTypeId"].get("Provider") == "CodeBuild"
+    }
+    return len(names)
 
 
 def _category(action: dict[str, Any]) -> str:

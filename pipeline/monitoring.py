@@ -1,5 +1,5 @@
 """Pipeline dashboard: executions succeeded / failed and their duration, failures per stage, the duration of the
-synth, pre-flight and integration-test steps, and the time since the last prod deployment.
+synth, pre-flight and integration-test steps, the time since the last prod deployment, and drift per deployment.
 
 CodePipeline's own events (execution and stage state changes) go through an EventBridge rule into a log group;
 metric filters turn them into metrics (namespace ``IotPlatform/Pipeline``). Widgets come from cdk-monitoring-constructs
@@ -59,6 +59,7 @@ class PipelineMonitoring(Construct):
         stage_names: list[str],
         prod_stage: str,
         projects: dict[str, codebuild.IProject],
+        drift: dict[str, cloudwatch.IMetric],
     ) -> None:
         super().__init__(scope, construct_id)
         self.events_log = logs.LogGroup(
@@ -190,6 +191,11 @@ class PipelineMonitoring(Construct):
                     metrics=[metric("StageFailures", stage, Stage=stage) for stage in stage_names],
                 ),
             ],
+        )
+        facade.monitor_custom(
+            alarm_friendly_name="Drift",
+            human_readable_name="Drift from what git deployed (resources changed outside CloudFormation)",
+            metric_groups=[CustomMetricGroup(title="Drifted resources per deployment", metrics=list(drift.values()))],
         )
         for name, project in projects.items():
             facade.monitor_code_build_project(

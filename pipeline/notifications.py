@@ -1,8 +1,9 @@
 """Pipeline notifications: an encrypted SNS topic, CodeStar notification rules, e-mail and optional Slack.
 
-Three rules on the pipeline: an execution failed, an execution succeeded, a manual approval is waiting. Subscribers
-come from ``pipeline.notifications`` in cdk.json: e-mail addresses, and an AWS Chatbot Slack channel when both Slack
-ids are set.
+Two rules on the pipeline: an execution failed, an execution succeeded. A manual approval that waits publishes to the
+topic itself, with what the change does (its review's summary and link); drift detection publishes what drifted.
+Subscribers come from ``pipeline.notifications`` in cdk.json: e-mail addresses, and an AWS Chatbot Slack channel when
+both Slack ids are set.
 """
 
 from __future__ import annotations
@@ -21,29 +22,25 @@ EVENTS = codepipeline.PipelineNotificationEvents
 RULES = {
     "PipelineFailed": EVENTS.PIPELINE_EXECUTION_FAILED,
     "PipelineSucceeded": EVENTS.PIPELINE_EXECUTION_SUCCEEDED,
-    "ApprovalNeeded": EVENTS.MANUAL_APPROVAL_NEEDED,
 }
 
 
 class PipelineNotifications(Construct):
-    """Encrypted topic + notification rules (failed, succeeded, approval needed) + configured subscribers."""
+    """Encrypted topic + configured subscribers; `watch(pipeline)` adds the rules once the pipeline is built."""
 
-    def __init__(
-        self,
-        scope: Construct,
-        construct_id: str,
-        *,
-        pipeline: codepipeline.IPipeline,
-        settings: NotificationSettings,
-    ) -> None:
+    def __init__(self, scope: Construct, construct_id: str, *, settings: NotificationSettings) -> None:
         super().__init__(scope, construct_id)
         self.key = kms.Key(
             self, "TopicKey", description="IoT platform pipeline notifications", enable_key_rotation=True
         )
-        # CodeStar Notifications publishes to the encrypted topic; it needs the key for that topic only.
+        # CodeStar Notifications (the rules) and CloudWatch (the drift alarm's action) publish to the encrypted topic;
+        # without the key they fail silently. The key encrypts this topic only.
         self.key.add_to_resource_policy(
             iam.PolicyStatement(
-                principals=[iam.ServicePrincipal("codestar-notifications.amazonaws.com")],
+                principals=[
+                    iam.ServicePrincipal("codestar-notifications.amazonaws.com"),
+                    iam.ServicePrincipal("cloudwatch.amazonaws.com"),
+                ],
                 actions=["kms:Decrypt", "kms:GenerateDataKey"],
                 resources=["*"],
             )
@@ -68,6 +65,9 @@ class PipelineNotifications(Construct):
                 notification_topics=[self.topic],
                 guardrail_policies=[iam.ManagedPolicy.from_aws_managed_policy_name("ReadOnlyAccess")],
             )
+
+    def watch(self, pipeline: codepipeline.IPipeline) -> None:
+        """Rules for failed and succeeded executions of ``pipeline``."""
         self.rules = {
             name: pipeline.notify_on(
                 name,

@@ -5,9 +5,13 @@
                   ‖ ProcessorTests ‖ the pre-flight of every environment that needs no approval
     UpdatePipeline, Assets (one publisher; CDK CLI and cdk-assets pinned as package.json pins them)
     per environment, in order:
-      [PromoteTo<Env> (manual approval, a stage of its own)]
-      <Env>: its regions side by side: [pre-flight ->] deploy -> integration tests;
+      [PromoteTo<Env> (manual approval, a stage of its own, showing the environment's review)]
+      <Env>: the first one starts with the review of every guarded or approved environment (what changes there;
+             the stateful-replacement guard stops the run before anything deploys);
+             its regions side by side: [pre-flight ->] deploy -> integration tests;
              then its health conditions (bake, rollback on alarm: pipeline/conditions.py)
+    Pull requests (pipeline/pull_requests.py) and scheduled drift detection (pipeline/drift_detection.py) run beside
+    the pipeline, as CodeBuild projects of the repository.
 
 What each step runs is in pipeline/steps/ (one class per kind of step, each loading its buildspec from buildspecs/);
 what one deployment holds is pipeline/deployment.py; environments differ only by their data in cdk.json.
@@ -23,16 +27,20 @@ from aws_cdk import aws_codepipeline as codepipeline
 from constructs import Construct
 
 from pipeline.codebuild import ASSET_COMPUTE, SYNTH_COMPUTE, BuildCache, compute, pinned_tool
-from pipeline.conditions import add_health_conditions
+from pipeline.conditions import add_approval_conditions, add_health_conditions
 from pipeline.deployment import PlatformDeployment
+from pipeline.drift_detection import DriftDetection
 from pipeline.generated_findings import acknowledge_cdk_pipelines, acknowledge_project_grants
 from pipeline.monitoring import PipelineMonitoring
 from pipeline.notifications import PipelineNotifications
+from pipeline.pull_requests import PullRequestValidation
+from pipeline.steps.approval import approval
 from pipeline.steps.beside_synth import BesideSynth
 from pipeline.steps.processor_tests import ProcessorTestsStep
+from pipeline.steps.review import ReviewStep
 from pipeline.steps.synth import SynthStep
-from platform_config import PlatformConfig
-from platform_config.naming import stage_id
+from platform_config import EnvironmentSettings, PlatformConfig
+from platform_config.naming import bootstrap_role_arn, stage_id
 
 
 class PipelineStack(Stack):
@@ -71,34 +79,26 @@ class PipelineStack(Stack):
         )
         beside_synth = BesideSynth(self, "BesideSynth", cache=cache)
         beside_synth.add(ProcessorTestsStep(source, self.unit_test_reports))
+        self.notifications = PipelineNotifications(self, "Notifications", settings=settings.notifications)
+        self.review_reports = _report_group(self, "ReviewReports")
         self.deployments: list[PlatformDeployment] = []
-        settled: set[tuple[str, str]] = set()  # accounts and regions whose once-only settings a deployment holds
+        # By environment: what its approval shows, its condition reads and its pre-flight re-checks.
+        self.reviews = {
+            env.name: ReviewStep(self, env, config.deployments(env), source, synth, self.review_reports)
+            for env in config.environments
+            if env.review.guard or env.requires_approval
+        }
+        self._unplaced_reviews: list[pipelines.Step] = list(self.reviews.values())
+        self._settled: set[tuple[str, str]] = set()  # accounts/regions whose once-only settings a deployment holds
         for env in config.environments:
-            if env.requires_approval:
-                promote = f"PromoteTo{stage_id(env.name)}"
-                self.pipeline.add_wave(
-                    promote, pre=[pipelines.ManualApprovalStep(promote, comment=f"Promote to {env.name}?")]
-                )
-            wave = self.pipeline.add_wave(stage_id(env.name))
-            for settings_of_region in config.deployments(env):
-                where = (settings_of_region.account, settings_of_region.region)
-                deployment = PlatformDeployment(
-                    self,
-                    settings_of_region,
-                    source,
-                    integration_reports=self.integration_test_reports,
-                    account_settings=where not in settled,
-                )
-                settled.add(where)
-                wave.add_stage(deployment.stage, pre=deployment.pre, post=deployment.post)
-                for step in deployment.beside_synth:
-                    beside_synth.add(step)
-                self.deployments.append(deployment)
+            self._add_environment(config, env, source, beside_synth)
         self.pipeline.build_pipeline()
         beside_synth.attach(self.pipeline, synth)
         add_health_conditions(self, self.pipeline, config)
+        add_approval_conditions(self.pipeline, config, self.reviews)
 
         wave_projects = [step.project for d in self.deployments for step in d.wave_steps]
+        wave_projects += [review.project for review in self.reviews.values()]
         runners = {d.integration_tests.project.node.path: d.integration_tests.runner for d in self.deployments}
         acknowledge_cdk_pipelines(
             self,
@@ -109,8 +109,28 @@ class PipelineStack(Stack):
             cross_account=config.cross_account,
         )
         acknowledge_project_grants(self, [*wave_projects, *beside_synth.projects.values()], runners)
-        self.notifications = PipelineNotifications(
-            self, "Notifications", pipeline=self.pipeline.pipeline, settings=settings.notifications
+        self.notifications.watch(self.pipeline.pipeline)
+        lookup_roles = sorted(
+            {bootstrap_role_arn("lookup", d.account, d.region, self.partition) for d in config.all_deployments}
+        )
+        self.pull_requests = PullRequestValidation(
+            self,
+            "PullRequests",
+            settings=settings,
+            lookup_roles=lookup_roles,
+            unit_test_reports=self.unit_test_reports,
+            review_reports=self.review_reports,
+        )
+        self.drift = DriftDetection(
+            self,
+            "DriftDetection",
+            settings=settings,
+            deployments=[d.name for d in config.all_deployments],
+            lookup_roles=lookup_roles,
+            topic=self.notifications.topic,
+        )
+        acknowledge_project_grants(
+            self, [self.pull_requests.gates, self.pull_requests.processor_tests, self.drift.project]
         )
         projects: dict[str, codebuild.IProject] = {"Synth": self.pipeline.synth_project, **beside_synth.projects}
         for deployment in self.deployments:
@@ -125,7 +145,44 @@ class PipelineStack(Stack):
             stage_names=[stage.stage_name for stage in self.pipeline.pipeline.stages],
             prod_stage=stage_id(config.environments[-1].name),
             projects=projects,
+            drift=self.drift.metrics,
         )
+
+    def _add_environment(
+        self,
+        config: PlatformConfig,
+        env: EnvironmentSettings,
+        source: pipelines.IFileSetProducer,
+        beside_synth: BesideSynth,
+    ) -> None:
+        """[PromoteTo<Env> (the approval, showing its review)] -> <Env>: its regions side by side, each
+        [pre-flight ->] deploy -> integration tests."""
+        review = self.reviews.get(env.name)
+        if env.requires_approval:
+            assert review is not None
+            promote = approval(env.name, review, self.notifications.topic)
+            self._add_wave(f"PromoteTo{stage_id(env.name)}", [promote])
+        wave = self._add_wave(stage_id(env.name), [])
+        for settings in config.deployments(env):
+            where = (settings.account, settings.region)
+            deployment = PlatformDeployment(
+                self,
+                settings,
+                source,
+                integration_reports=self.integration_test_reports,
+                account_settings=where not in self._settled,
+                reviewed_base=review.base if review else None,
+            )
+            self._settled.add(where)
+            wave.add_stage(deployment.stage, pre=deployment.pre, post=deployment.post)
+            for step in deployment.beside_synth:
+                beside_synth.add(step)
+            self.deployments.append(deployment)
+
+    def _add_wave(self, name: str, pre: list[pipelines.Step]) -> pipelines.Wave:
+        """A wave; the first one runs every review before its own steps (before anything deploys)."""
+        reviews, self._unplaced_reviews = self._unplaced_reviews, []
+        return self.pipeline.add_wave(name, pre=[*reviews, *pre])
 
 
 def _report_group(scope: Construct, construct_id: str) -> codebuild.ReportGroup:

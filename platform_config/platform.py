@@ -51,6 +51,14 @@ class PipelineSettings(Settings):
     ]
     branch: Annotated[StrictStr, matches(r"^[A-Za-z0-9._/-]+$", "a git branch name")] = "main"
     notifications: NotificationSettings = NotificationSettings()
+    # When every deployment is checked for drift from what git deployed (an EventBridge Scheduler expression, UTC).
+    drift_schedule: Annotated[
+        StrictStr,
+        matches(
+            r"^(cron\([^)]+\)|rate\(\d+ (minute|minutes|hour|hours|day|days)\))$",
+            'an EventBridge Scheduler expression such as "cron(0 6 * * ? *)" or "rate(12 hours)"',
+        ),
+    ] = "cron(0 6 * * ? *)"
 
 
 class Environments(Settings):

@@ -179,6 +179,22 @@ class MonitoringSettings(Settings):
     rollback_monitoring_minutes: Annotated[StrictInt, between(0, 180)] = 15
 
 
+class ReviewSettings(Settings):
+    """What is reviewed before this environment is deployed (preflight/review)."""
+
+    # Stop a change that would replace or delete a stateful resource (database, secrets, file system, stream, cache,
+    # keys) before CloudFormation is called.
+    guard: StrictBool = True
+    # The one replacement or deletion a change may make anyway, each "<construct path>:<property>" or
+    # "<construct path>:delete", as the guard's message names it.
+    allow_replacements: Annotated[
+        Strings,
+        each(r"^[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)*:[A-Za-z0-9]+$", '"<construct path>:<property or delete>" entries'),
+    ] = ()
+    # With an approval: skip it when the environment would not change at all (the report still says so).
+    skip_approval_without_changes: StrictBool = False
+
+
 class RegionSettings(Settings):
     """One more region an environment deploys to, in the same wave as its primary region."""
 
@@ -211,6 +227,7 @@ class EnvironmentSettings(Settings):
     service: ServiceSettings = ServiceSettings()
     api: ApiSettings = ApiSettings()
     monitoring: MonitoringSettings = MonitoringSettings()
+    review: ReviewSettings = ReviewSettings()
 
     @model_validator(mode="after")
     def _fits_its_zones(self) -> Self:

@@ -13,7 +13,6 @@ The deployed template is read with CloudFormation `get_template`, which the CDK 
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -74,11 +73,8 @@ def deployed_engine_version(cloudformation: Any, stack_name: str, identifier: st
         if err["Code"] == "ValidationError" and "does not exist" in err.get("Message", ""):
             return None
         raise
-    if isinstance(body, str):
-        try:
-            body = json.loads(body)
-        except ValueError:
-            return None  # a YAML template: not one the CDK deployed
+    if not isinstance(body, dict):
+        return None  # botocore decodes a JSON template; a YAML one (a string) is not what the CDK deployed
     for resource in body.get("Resources", {}).values():
         properties = resource.get("Properties", {})
         if resource.get("Type") == "AWS::RDS::DBInstance" and properties.get("DBInstanceIdentifier") == identifier:
@@ -240,14 +236,18 @@ def check_instance_class(rds: Any, env: EnvironmentSettings, version: str | None
 
 
 def check_postgres(rds: Any, cloudformation: Any, env: EnvironmentSettings, stack_name: str) -> list[CheckResult]:
-    """Both PostgreSQL checks: the version (for a new or the running instance), then the instance class for it."""
+    """Both PostgreSQL checks: the version (for a new or the running instance), then the instance class for the
+    version RDS would create, or for the running one."""
     try:
         instance = find_instance(rds, env)
-        if instance is None:
-            version, target = check_new_instance_version(rds, env)
-        else:
-            version = check_running_version(rds, cloudformation, env, stack_name, instance)
-            target = instance["EngineVersion"]
     except ClientError as error:
         return [refused(VERSION_CHECK, error), check_instance_class(rds, env, None)]
+    if instance is None:
+        try:
+            version, target = check_new_instance_version(rds, env)
+        except ClientError as error:
+            version, target = refused(VERSION_CHECK, error), None
+    else:
+        target = instance["EngineVersion"]
+        version = guarded(VERSION_CHECK, lambda: check_running_version(rds, cloudformation, env, stack_name, instance))
     return [version, guarded(CLASS_CHECK, lambda: check_instance_class(rds, env, target))]

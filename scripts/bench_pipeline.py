@@ -5,9 +5,9 @@ pipeline, against CDK Pipelines' default settings on this same app.
 The pipeline is read from the synthesized template (`make synth` writes cdk.out/Pipeline.template.json). The baseline
 is built here, in-process, from the same config, stages and steps (pipeline/steps, pipeline/deployment.py) wired as
 CDK Pipelines does by default: change sets (Prepare + Execute), one publishing project per asset, no build caches,
-default compute, every pre-flight in front of its own deployment; the same health conditions. The critical path runs from the source to prod's
-last post-deployment step; actions that run side by side count once and the manual approval does not count
-(pipeline/lead_time.py). Ends with
+default compute, every pre-flight in front of its own deployment; the same reviews and health conditions. The
+critical path runs from the source to prod's last post-deployment step; actions that run side by side count once and
+the manual approval does not count (pipeline/lead_time.py). Ends with
 `critical_path=<n> default_critical_path=<m> codebuild_projects=<p> default_codebuild_projects=<q>`.
 Usage: bench_pipeline.py [--template cdk.out/Pipeline.template.json]
 """
@@ -36,6 +36,7 @@ def cdk_pipelines_defaults_template() -> dict[str, Any]:
     from pipeline.conditions import add_health_conditions
     from pipeline.deployment import PlatformDeployment
     from pipeline.steps.processor_tests import ProcessorTestsStep
+    from pipeline.steps.review import ReviewStep
     from pipeline.steps.synth import SynthStep
 
     config = load_config_file()
@@ -50,23 +51,29 @@ def cdk_pipelines_defaults_template() -> dict[str, Any]:
         def reports(name: str) -> codebuild.ReportGroup:
             return codebuild.ReportGroup(stack, name, removal_policy=RemovalPolicy.DESTROY)
 
+        synth = SynthStep(source, reports("UnitTestReports"))
         baseline = pipelines.CodePipeline(
             stack,
             "Pipeline",
             pipeline_type=codepipeline.PipelineType.V2,
-            synth=SynthStep(source, reports("UnitTestReports")),
+            synth=synth,
             cross_account_keys=config.cross_account,
             docker_enabled_for_synth=False,
         )
-        integration_reports = reports("IntegrationTestReports")
+        integration_reports, review_reports = reports("IntegrationTestReports"), reports("ReviewReports")
         processor_tests = baseline.add_wave("ProcessorTests")  # CDK Pipelines runs a step after the assets
         processor_tests.add_pre(ProcessorTestsStep(source, reports("ProcessorTestReports")))
         settled: set[tuple[str, str]] = set()
         for env in config.environments:
+            # Each environment's review right before it (and its approval), as a step of its own.
+            pre: list[pipelines.Step] = []
+            if env.review.guard or env.requires_approval:
+                pre = [ReviewStep(stack, env, config.deployments(env), source, synth, review_reports)]
             if env.requires_approval:
                 promote = f"PromoteTo{stage_id(env.name)}"
-                baseline.add_wave(promote, pre=[pipelines.ManualApprovalStep(promote)])
-            wave = baseline.add_wave(stage_id(env.name))
+                baseline.add_wave(promote, pre=[*pre, pipelines.ManualApprovalStep(promote)])
+                pre = []
+            wave = baseline.add_wave(stage_id(env.name), pre=pre)
             for region_settings in config.deployments(env):
                 where = (region_settings.account, region_settings.region)
                 deployment = PlatformDeployment(

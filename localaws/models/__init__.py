@@ -3,9 +3,10 @@
 moto 5.2.5's CloudFormation skips resource types it has no model for and ignores some properties of those it has;
 the integration suite checks exactly those parts, so each gap is filled, one module per service, with a model that
 creates the resource through moto's own service backend (so `describe_*` returns what the template asked for), never
-a canned answer. localaws/README.md lists each with what it reproduces faithfully and what it does not. Every other
-type the template uses and the suite does not inspect (WAF, VPC link, alarms, security-group egress) is left as moto
-leaves it: skipped with a warning.
+a canned answer. Beyond creation: stack updates as CloudFormation performs them (`updates`), drift detection
+(`drift`), expiring assumed-role credentials (`sts`) and CDK's custom resource providers (`custom_resources`).
+localaws/README.md lists each with what it reproduces faithfully and what it does not. Every other type the template
+uses and nothing inspects (WAF, VPC link, security-group egress) is left as moto leaves it: skipped with a warning.
 
 `apply()` runs inside the moto server process (localaws.moto_server).
 """
@@ -20,6 +21,9 @@ from localaws.models import (
     apigateway,
     autoscaling,
     cloudformation,
+    cloudwatch,
+    custom_resources,
+    drift,
     ec2,
     ecs,
     efs,
@@ -27,12 +31,41 @@ from localaws.models import (
     elbv2,
     kinesis,
     kms,
+    logs,
+    offerings,
     rds,
     secretsmanager,
+    sts,
+    updates,
 )
 
-MODELS = (*elasticache.MODELS, *secretsmanager.MODELS, *ec2.MODELS, *autoscaling.MODELS, *apigateway.MODELS)
-PATCHES = (secretsmanager, ec2, kinesis, kms, rds, efs, elbv2, ecs, cloudformation)
+MODELS = (
+    *elasticache.MODELS,
+    *secretsmanager.MODELS,
+    *ec2.MODELS,
+    *autoscaling.MODELS,
+    *apigateway.MODELS,
+    *cloudwatch.MODELS,
+    *custom_resources.MODELS,
+)
+PATCHES = (
+    secretsmanager,
+    ec2,
+    kinesis,
+    kms,
+    rds,
+    efs,
+    elbv2,
+    ecs,
+    logs,
+    cloudwatch,
+    custom_resources,
+    cloudformation,
+    updates,
+    drift,
+    offerings,
+    sts,
+)
 
 
 def apply() -> None:

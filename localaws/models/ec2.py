@@ -3,7 +3,9 @@
 - `AWS::EC2::SubnetRouteTableAssociation`: moto's model records the association aside from the route table, so
   `describe_route_tables` shows no subnet in any table; associated through `AssociateRouteTable` as AWS does.
 - `AWS::EC2::VPC`: moto's model ignores `EnableDnsSupport` / `EnableDnsHostnames` (task ENIs then get no private DNS
-  name and RunTask fails); both are applied.
+  name and RunTask fails); both are applied. Its default security group gets AWS's default inbound rule (all traffic
+  from the group itself) beside the outbound rule moto gives it, so restricting the group
+  (localaws.models.custom_resources) has both to remove, as in AWS.
 """
 
 from __future__ import annotations
@@ -49,6 +51,15 @@ def _create_vpc(
     for prop, attribute in (("EnableDnsSupport", "enable_dns_support"), ("EnableDnsHostnames", "enable_dns_hostnames")):
         if prop in props:
             vpc.ec2_backend.modify_vpc_attribute(vpc.id, attribute, flag(props[prop]))
+    default_group = vpc.ec2_backend.get_security_group_from_name("default", vpc_id=vpc.id)
+    vpc.ec2_backend.authorize_security_group_ingress(
+        group_name_or_id=default_group.id,
+        ip_protocol="-1",
+        from_port=None,
+        to_port=None,
+        ip_ranges=[],
+        source_groups=[{"GroupId": default_group.id, "UserId": account_id}],
+    )
     return vpc
 
 

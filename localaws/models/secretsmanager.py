@@ -11,6 +11,8 @@ Serverless application, which moto's CloudFormation skips.
 - `::ResourcePolicy`: attached to the secret through the backend.
 - `AWS::Serverless::Application` (in AWS a nested stack from the Serverless Application Repository): modelled as its
   `Outputs.RotationLambdaARN`, the ARN of the function named by `functionName`.
+- UpdateSecretVersionStage: moving `AWSCURRENT` (the last step of every rotation) leaves moto's default version on the
+  old one, so GetSecretValue without a stage returns the old value; here the default follows `AWSCURRENT`, as in AWS.
 """
 
 from __future__ import annotations
@@ -190,8 +192,26 @@ class ServerlessApplication(Model):
         return cls(stack_arn, {"Outputs.RotationLambdaARN": arn})
 
 
+_original_update_version_stage = secrets_models.SecretsManagerBackend.update_secret_version_stage
+
+
+def _update_secret_version_stage(
+    self: secrets_models.SecretsManagerBackend,
+    secret_id: str,
+    version_stage: str,
+    remove_from_version_id: str,
+    move_to_version_id: str,
+) -> tuple[str, str]:
+    """moto's stage move, with GetSecretValue's default (AWSCURRENT) following the move."""
+    result = _original_update_version_stage(self, secret_id, version_stage, remove_from_version_id, move_to_version_id)
+    if version_stage == "AWSCURRENT" and move_to_version_id:
+        self.secrets[secret_id].set_default_version_id(move_to_version_id)
+    return result
+
+
 MODELS = (SecretsManagerSecret, SecretTargetAttachment, RotationSchedule, SecretResourcePolicy, ServerlessApplication)
 
 
 def patch() -> None:
     secrets_models.FakeSecret.to_dict = _secret_to_dict
+    secrets_models.SecretsManagerBackend.update_secret_version_stage = _update_secret_version_stage  # type: ignore[method-assign]

@@ -19,7 +19,7 @@ from aws_cdk import aws_codepipeline_actions as actions
 from constructs import Construct
 
 from lib.compliance import acknowledge
-from pipeline.codebuild import BUILD_IMAGE, STEP_COMPUTE, BuildCache, runtime
+from pipeline.codebuild import BUILD_IMAGE, STEP_COMPUTE, BuildCache, with_runtime
 from pipeline.steps.buildspec import BuildspecStep
 
 
@@ -44,11 +44,7 @@ class BesideSynth(Construct):
             cache = step.cache or self.cache.cache
             document = {**copy.deepcopy(step.document), "cache": self.cache.document}
             if step.build_environment is None:  # CodeBuild's image: the runtime every project shares
-                install = document.setdefault("phases", {}).setdefault("install", {})
-                install["runtime-versions"] = {
-                    **runtime()["phases"]["install"]["runtime-versions"],
-                    **install.get("runtime-versions", {}),
-                }
+                document = with_runtime(document)
             project = codebuild.PipelineProject(
                 self,
                 step.id,

@@ -2,6 +2,8 @@
 
 Runs buildspecs/preflight.yml as the environment account's CDK bootstrap lookup role (read-only), the only role the
 step may assume. A failing check fails the step, and the step comes before the deployment's CloudFormation action.
+After an approval it also checks that the deployed stack is still the one the approved review was computed against
+(``reviewed_base``: the review's REVIEW_BASE; preflight/review/base.py).
 """
 
 from __future__ import annotations
@@ -23,13 +25,15 @@ class PreflightStep(BuildspecStep):
         source: pipelines.IFileSetProducer,
         *,
         step_id: str = "Preflight",
+        reviewed_base: str | None = None,
     ) -> None:
         lookup = bootstrap_role_arn("lookup", settings.account, settings.region, stack.partition)
+        env = {"ENVIRONMENT": settings.name, "STACK_NAME": stack_name(settings.name), "ROLE_ARN": lookup}
         super().__init__(
             step_id,
             buildspec="preflight",
             input=source,
-            env={"ENVIRONMENT": settings.name, "STACK_NAME": stack_name(settings.name), "ROLE_ARN": lookup},
+            env=env | ({"REVIEWED_BASE": reviewed_base} if reviewed_base else {}),
             role_policy_statements=[iam.PolicyStatement(actions=["sts:AssumeRole"], resources=[lookup])],
             cache=codebuild.Cache.none(),  # hash-pinned packages only, nothing another project wrote
             timeout=Duration.minutes(10),

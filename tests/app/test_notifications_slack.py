@@ -24,7 +24,7 @@ def slack_template() -> dict[str, Any]:
     settings = NotificationSettings(
         emails=("a@example.com", "b@example.com"), slack_workspace_id="T0123ABCD", slack_channel_id="C0456EFGH"
     )
-    PipelineNotifications(stack, "Notifications", pipeline=pipeline, settings=settings)
+    PipelineNotifications(stack, "Notifications", settings=settings).watch(pipeline)
     template: dict[str, Any] = app.synth().get_stack_by_name("Notifications").template
     return template
 

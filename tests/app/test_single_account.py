@@ -4,6 +4,8 @@ with steps of its own."""
 
 from __future__ import annotations
 
+import json
+
 from pipeline.lead_time import critical_path, run_orders
 from platform_config.naming import integration_role_name
 from tests.assembly import Synth
@@ -25,6 +27,13 @@ def _project_env(synth: Synth, path_part: str) -> dict[str, str]:
         if path_part in synth.path_of("pipeline", k)
     ]
     return {v["Name"]: v["Value"] for v in project["Properties"]["Environment"]["EnvironmentVariables"]}
+
+
+def _action_env(synth: Synth, action_name: str) -> dict[str, str]:
+    """The environment variables a pipeline action passes to its project (CodePipeline variables among them)."""
+    (pipeline,) = synth.resources("pipeline", "AWS::CodePipeline::Pipeline").values()
+    (action,) = [a for s in pipeline["Properties"]["Stages"] for a in s["Actions"] if a["Name"] == action_name]
+    return {v["name"]: v["value"] for v in json.loads(action["Configuration"].get("EnvironmentVariables", "[]"))}
 
 
 def test_single_account_config_needs_no_cross_account_keys(single_account_synth: Synth) -> None:
@@ -59,7 +68,10 @@ def test_prod_regions_deploy_side_by_side_in_one_wave(single_account_synth: Synt
         "Prod-eu-west-1.IntegrationTests": 4,
     }
     # A second region adds no sequential action the first account's settings did not already take.
-    assert len(critical_path(synth.templates["pipeline"])) == 15
+    assert len(critical_path(synth.templates["pipeline"])) == 16
+    # One review covers both regions; each region's pre-flight re-checks its own stack against it.
+    for preflight in ("Prod.Preflight", "Prod-eu-west-1.Preflight"):
+        assert _action_env(synth, preflight)["REVIEWED_BASE"] == "#{Dev@ReviewProd.REVIEW_BASE}"
     (prod,) = [s for s in synth.resources("pipeline", "AWS::CodePipeline::Pipeline").values()]
     prod_stage = next(s for s in prod["Properties"]["Stages"] if s["Name"] == "Prod")
     (condition,) = prod_stage["OnSuccess"]["Conditions"]

@@ -2,12 +2,21 @@
 
 Outputs come from `cfn-outputs/flat-outputs.json` (`OUTPUTS_FILE` overrides the path), the flat `{OutputKey: value}`
 form. When the file is absent and `STACK_NAME` is set, it is built with CloudFormation `describe_stacks` (and
-written, for the next reader). Region, endpoint and credentials come from the standard AWS environment; the expected
-values of each environment come from cdk.json through platform_config (`ENVIRONMENT`: dev, staging or prod).
+written, for the next reader). Region, endpoint and credentials come from the standard AWS environment; with
+`TEST_ROLE_ARN` set (the pipeline's step), every call is made as that role, assumed with those credentials and assumed
+again before they expire (preflight.session), so a suite longer than the one-hour cap of a chained role keeps going.
+The expected values of each environment come from cdk.json through platform_config (`ENVIRONMENT`: dev, staging or
+prod).
+
+Nothing here selects tests by environment: the caller does, by marker (the pipeline runs `-m smoke` where the
+environment's `integration_suite` is "smoke", whose test role may not write or read secret values). Runs from the
+source tree on tests/integration/requirements.txt alone (hash-pinned), with the repository's platform_config and
+preflight.
 """
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Callable
@@ -18,13 +27,25 @@ import boto3
 import pytest
 
 from platform_config import EnvironmentSettings, load_config_file
+from preflight.session import assumed_role_session
 
 DEFAULT_OUTPUTS_FILE = Path("cfn-outputs") / "flat-outputs.json"
 
 
+@functools.cache
+def aws_session() -> boto3.session.Session:
+    """The caller's session, or the TEST_ROLE_ARN role's (refreshed before it expires) when that is set."""
+    caller = boto3.session.Session()
+    role_arn = os.environ.get("TEST_ROLE_ARN")
+    if not role_arn:
+        return caller
+    name = f"integration-{os.environ.get('CODEBUILD_BUILD_NUMBER', 'local')}"
+    return assumed_role_session(role_arn, name, caller.region_name or "us-east-1", source=caller)
+
+
 def outputs_from_stack(stack_name: str) -> dict[str, str]:
     """The stack's outputs in flat form, from CloudFormation."""
-    stacks = boto3.client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
+    stacks = aws_session().client("cloudformation").describe_stacks(StackName=stack_name)["Stacks"]
     return {o["OutputKey"]: o.get("OutputValue", "") for o in stacks[0].get("Outputs", [])}
 
 
@@ -66,8 +87,8 @@ def settings() -> EnvironmentSettings:
 
 @pytest.fixture(scope="session")
 def aws() -> Callable[[str], Any]:
-    """boto3 clients from the standard environment (region, endpoint, credentials)."""
-    session = boto3.session.Session()
+    """boto3 clients of the suite's session (aws_session), one per service."""
+    session = aws_session()
     clients: dict[str, Any] = {}
 
     def client(service: str) -> Any:

@@ -1,4 +1,4 @@
-"""ElastiCache Redis: available, encrypted at rest and in transit, AUTH on."""
+"""ElastiCache Redis: available, encrypted at rest and in transit, AUTH on (the token itself: test_secret_values.py)."""
 
 from __future__ import annotations
 
@@ -30,7 +30,5 @@ def test_redis_encrypts_at_rest_and_in_transit(replication_group, output) -> Non
     assert output("CacheKeyArn").endswith(replication_group["KmsKeyId"].split("/")[-1])
 
 
-def test_redis_requires_auth(replication_group, aws, output) -> None:
+def test_redis_requires_auth(replication_group) -> None:
     assert replication_group["AuthTokenEnabled"] is True, "Redis AUTH is off"
-    token = aws("secretsmanager").get_secret_value(SecretId=output("RedisAuthTokenSecretArn"))["SecretString"]
-    assert len(token) >= 16

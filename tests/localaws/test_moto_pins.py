@@ -16,7 +16,9 @@ def test_a_changed_internal_is_named_with_the_module_to_recheck(monkeypatch: pyt
     dotted = "moto.kinesis.models:KinesisBackend.get_records"
     monkeypatch.setitem(moto_pins.SOURCES, dotted, ("0" * 16, "localaws.kinesis_patches"))
     (problem,) = moto_pins.problems()
-    assert problem.startswith(f"moto changed {dotted} (source ") and problem.endswith("re-check localaws.kinesis_patches")
+    assert problem.startswith(f"moto changed {dotted} (source ") and problem.endswith(
+        "re-check localaws.kinesis_patches"
+    )
 
 
 def test_a_changed_signature_is_named(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -7,6 +7,9 @@ longer makes (a running instance's check never asks whether its version is offer
 
 from __future__ import annotations
 
+import json
+
+import pytest
 from botocore.stub import ANY
 
 from platform_config import EnvironmentSettings
@@ -17,6 +20,7 @@ from tests.preflight.conftest import (
     db_instance,
     engine_version,
     orderable,
+    platform_template,
     stub_instance,
     stub_orderable,
     stub_postgres_offered,
@@ -309,6 +313,68 @@ def test_a_refused_instance_lookup_fails_the_version_and_skips_the_class(
     version, instance_class = run(session, staging)
     assert version.status == FAIL
     assert version.message.startswith("DescribeDBInstances was refused (AccessDenied: User: arn:aws:sts::")
+    assert instance_class.status == SKIP
+
+
+def test_a_refused_template_read_fails_the_version_and_still_checks_the_class(
+    session: StubbedSession, staging: EnvironmentSettings
+) -> None:
+    stub_instance(session.stub("rds"), db_instance("15.18"))
+    session.stub("cloudformation").add_client_error(
+        "get_template",
+        service_error_code="AccessDenied",
+        service_message="User: arn:aws:sts::333333333333:assumed-role/x/y is not authorized to perform: "
+        "cloudformation:GetTemplate",
+        http_status_code=403,
+    )
+    stub_orderable(session.stub("rds"), "15.18")
+    version, instance_class = run(session, staging)
+    assert version.status == FAIL
+    assert version.message.startswith("GetTemplate was refused (AccessDenied: User: arn:aws:sts::")
+    assert (instance_class.status, instance_class.message) == (PASS, "db.t4g.small is orderable for PostgreSQL 15.18.")
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        pytest.param("Resources:\n  Db:\n    Type: AWS::RDS::DBInstance\n", id="yaml-not-from-the-cdk"),
+        pytest.param(json.dumps(platform_template("15.17", identifier="iot-staging-postgres-v1")), id="other-instance"),
+    ],
+)
+def test_a_template_that_does_not_deploy_the_instance_says_nothing(
+    session: StubbedSession, staging: EnvironmentSettings, body: str
+) -> None:
+    """Only the CDK's (JSON) template's DBInstance of that identifier counts; else every lower version is a change."""
+    stub_instance(session.stub("rds"), db_instance("15.18"))
+    session.stub("cloudformation").add_response(
+        "get_template", {"TemplateBody": body, "StagesAvailable": ["Original"]}, {"StackName": STACK}
+    )
+    stub_orderable(session.stub("rds"), "15.18")
+    version, _ = run(session, staging)
+    assert (version.status, version.message) == (
+        FAIL,
+        "environments.staging.database.engine_version is 15.17, which differs from the deployed template and is "
+        "lower than the PostgreSQL 15.18 that iot-staging-postgres runs, so the deployment would ask RDS to "
+        "downgrade it; set it to 15.18 or newer.",
+    )
+
+
+def test_a_refused_version_lookup_for_a_new_instance_skips_the_class(
+    session: StubbedSession, staging: EnvironmentSettings
+) -> None:
+    rds = session.stub("rds")
+    stub_instance(rds, None)
+    rds.add_client_error(
+        "describe_db_engine_versions",
+        service_error_code="AccessDenied",
+        service_message="User: arn:aws:sts::333333333333:assumed-role/x/y is not authorized to perform: "
+        "rds:DescribeDBEngineVersions",
+        http_status_code=403,
+    )
+    version, instance_class = run(session, staging)
+    assert version.status == FAIL
+    assert version.message.startswith("DescribeDBEngineVersions was refused (AccessDenied: User: arn:aws:sts::")
+    assert version.message.endswith("(the CDK bootstrap lookup role has it).")
     assert instance_class.status == SKIP
 
 

@@ -13,8 +13,10 @@ from typing import Any
 
 import boto3
 import botocore.handlers
+import botocore.session
 import pytest
-from botocore.exceptions import ClientError
+from botocore.credentials import CredentialResolver
+from botocore.exceptions import ClientError, NoCredentialsError
 from moto import mock_aws
 
 from platform_config import EnvironmentSettings
@@ -99,6 +101,13 @@ def test_a_refused_assume_role_fails_when_the_session_is_made(monkeypatch: pytes
         assumed_role_session(LOOKUP_ROLE, "iot-preflight-staging", REGION)
     assert refused.value.response["Error"]["Code"] == "AccessDenied"
     assert len(sts.requests) == 1
+
+
+def test_a_source_without_credentials_is_refused_at_once() -> None:
+    core = botocore.session.Session()
+    core.register_component("credential_provider", CredentialResolver([]))
+    with pytest.raises(NoCredentialsError):
+        assumed_role_session(LOOKUP_ROLE, "iot-preflight-staging", REGION, source=boto3.Session(botocore_session=core))
 
 
 def test_without_a_role_the_session_is_the_callers(staging: EnvironmentSettings) -> None:

@@ -80,7 +80,7 @@ def test_validate_against_default_rules_flag_is_on() -> None:
 def test_cfn_lint_is_clean_on_every_template(synth: Synth) -> None:
     script = _summary_script()
     templates = script.stack_templates(synth.outdir)
-    assert len(templates) == 4
+    assert len(templates) == 7  # the pipeline, and per environment its platform and account-settings stacks
     assert script.run_cfn_lint(list(templates.values())) == []
 
 
@@ -88,7 +88,7 @@ def test_synth_summary_passes(synth: Synth, capsys: pytest.CaptureFixture[str]) 
     script = _summary_script()
     assert script.main(["synth_summary.py", str(synth.outdir)]) == 0
     out = capsys.readouterr().out
-    assert "Stacks: 4" in out
+    assert "Stacks: 7" in out
     pinned = [line for line in PINNED.read_text().splitlines() if line.startswith("AwsSolutions-")]
     assert f"AwsSolutions: {len(pinned)} acknowledged, 0 unacknowledged" in out
     assert out.rstrip().endswith("synth gates: PASS")

@@ -146,5 +146,8 @@ def test_preflight_buildspec_installs_only_hash_pinned_packages() -> None:
     spec = yaml.safe_load((BUILDSPECS / "preflight.yml").read_text())
     (install,) = spec["phases"]["install"]["commands"]
     assert "--require-hashes" in install and "--no-cache-dir" in install and "-r preflight/requirements.txt" in install
-    (check,) = spec["phases"]["build"]["commands"]
+    check, reviewed = spec["phases"]["build"]["commands"]
     assert check.startswith("python -m preflight ") and '--role-arn "$ROLE_ARN"' in check
+    # After an approval only: the stack is still the one the approved review saw.
+    assert reviewed.startswith('if [ -n "${REVIEWED_BASE:-}" ]; then python -m preflight.review.base ')
+    assert '--expect "$REVIEWED_BASE" --lookup-role' in reviewed

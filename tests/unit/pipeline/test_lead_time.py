@@ -19,12 +19,21 @@ EXPECTED_ORDER = {
     "Build": {"Synth": 1, "ProcessorTests": 1, "PreflightDev": 1, "PreflightStaging": 1},
     "UpdatePipeline": {"SelfMutate": 1},
     "Assets": {"DockerAssets": 1, "FileAssets": 1},
-    "Dev": {"IotPlatformAccountSettings.Deploy": 1, "Platform.Deploy": 2, "IntegrationTests": 3},
+    # Every review first, side by side: a guarded change stops before anything deploys.
+    "Dev": {
+        "ReviewStaging": 1,
+        "ReviewProd": 1,
+        "IotPlatformAccountSettings.Deploy": 2,
+        "Platform.Deploy": 3,
+        "IntegrationTests": 4,
+    },
     "Staging": {"IotPlatformAccountSettings.Deploy": 1, "Platform.Deploy": 2, "IntegrationTests": 3},
     "PromoteToProd": {"PromoteToProd": 1},
     "Prod": {"Preflight": 1, "IotPlatformAccountSettings.Deploy": 2, "Platform.Deploy": 3, "IntegrationTests": 4},
 }
-DEFAULT_CRITICAL_PATH = 25  # CDK Pipelines' defaults on this app (scripts/bench_pipeline.py builds and counts it)
+# CDK Pipelines' defaults on this app, with each review right before its environment (scripts/bench_pipeline.py builds
+# and counts it).
+DEFAULT_CRITICAL_PATH = 27
 
 
 def _actions(synth: Synth) -> list[tuple[int, dict[str, Any]]]:
@@ -48,7 +57,7 @@ def test_run_order_of_every_action_is_pinned(synth: Synth) -> None:
 
 def test_critical_path_is_a_third_shorter_than_the_defaults(synth: Synth) -> None:
     path = critical_path(synth.templates["pipeline"])
-    assert len(path) == 16 and len(path) <= DEFAULT_CRITICAL_PATH * 2 / 3
+    assert len(path) == 17 and len(path) <= DEFAULT_CRITICAL_PATH * 2 / 3
     assert path[1] == ("Build", ("PreflightDev", "PreflightStaging", "ProcessorTests", "Synth"))
     assert ("Prod", ("Preflight",)) in path and not any(a == ("PromoteToProd",) for _, a in path)
     # The health conditions wait: they count, as the bake step they replace did.
@@ -101,13 +110,19 @@ def test_preflight_passes_before_cloudformation_is_called(
 
 def test_pip_and_npm_download_caches_in_the_build_cache_bucket(synth: Synth) -> None:
     (bucket_id,) = [
-        k for k in synth.resources("pipeline", "AWS::S3::Bucket") if "/BuildCache/" in synth.path_of("pipeline", k)
+        k
+        for k in synth.resources("pipeline", "AWS::S3::Bucket")
+        if synth.path_of("pipeline", k).startswith("Pipeline/BuildCache/")
     ]
     projects = _projects(synth)
-    assert len(projects) == codebuild_projects(synth.templates["pipeline"]) == 11
+    assert len(projects) == 16 and codebuild_projects(synth.templates["pipeline"]) == 13  # 3 beside the pipeline
     for path, project in projects.items():
         cache = project["Properties"]["Cache"]
-        if "Preflight" in path or "IntegrationTests" in path:  # steps that assume an environment's role
+        if path.startswith("Pipeline/PullRequests/Gates/"):  # pull requests: a bucket of their own
+            assert bucket_id not in json.dumps(cache) and "PullRequestsBuildCache" in json.dumps(cache), path
+            continue
+        # Steps that assume an environment's role, and those on another image, restore nothing another one wrote.
+        if any(step in path for step in ("Preflight", "IntegrationTests", "Review", "Drift", "PullRequests/Processor")):
             assert cache == {"Type": "NO_CACHE"}, path
             continue
         assert cache["Type"] == "S3", path
@@ -128,7 +143,10 @@ def test_compute_fits_each_step(synth: Synth) -> None:
         # CDK Pipelines gives every asset publisher the same compute: the Docker build's.
         next(p for p in sizes if "/Assets/" in p and "Docker" in p): "BUILD_GENERAL1_MEDIUM",
         next(p for p in sizes if "/Assets/" in p and "File" in p): "BUILD_GENERAL1_MEDIUM",
-        next(p for p in sizes if "/ProcessorTests/" in p): "BUILD_GENERAL1_MEDIUM",  # PostgreSQL + Redis + tests
+        next(p for p in sizes if "/BesideSynth/ProcessorTests/" in p): "BUILD_GENERAL1_MEDIUM",  # PostgreSQL, Redis
+        # Pull requests: the same gates and tests as the synth and the processor tests.
+        next(p for p in sizes if "/PullRequests/Gates/" in p): "BUILD_GENERAL1_LARGE",
+        next(p for p in sizes if "/PullRequests/ProcessorTests/" in p): "BUILD_GENERAL1_MEDIUM",
     }
 
 

@@ -41,7 +41,7 @@ def test_every_cdk_pipelines_project_runs_the_pinned_node(synth: Synth) -> None:
     for path, project in _projects(synth).items():
         image = project["Properties"]["Environment"]["Image"]
         spec = _buildspec(synth, project)
-        if "/ProcessorTests/" in path:  # the processor's own base image, which needs no Node.js
+        if path.endswith("/ProcessorTests/Resource"):  # the processor's own base image, which needs no Node.js
             assert image == processor_base_image()
             continue
         assert image == "aws/codebuild/standard:7.0", path
@@ -66,11 +66,15 @@ def test_python_packages_come_only_from_pinned_requirement_files(synth: Synth) -
             if "pip install" in command:
                 assert "--require-hashes" in command and " -r " in command, (path, command)
         # The steps that reach an environment's account install nothing another project could have cached.
-        if any(step in path for step in ("Preflight", "IntegrationTests")):
+        if any(step in path for step in ("Preflight", "IntegrationTests", "Review", "DriftDetection")):
             assert project["Properties"]["Cache"] == {"Type": "NO_CACHE"}, path
-    for requirements in ("preflight/requirements.txt", "tests/integration/requirements.txt"):
+    for requirements in (
+        "preflight/requirements.txt",
+        "preflight/review/requirements.txt",
+        "tests/integration/requirements.txt",
+    ):
         entries = [line for line in (REPO_ROOT / requirements).read_text().splitlines() if re.match(r"^[a-z]", line)]
-        assert entries and all(re.match(r"^[A-Za-z0-9_.-]+==[^ ]+ \\\\$", e) for e in entries), requirements
+        assert entries and all(re.match(r"^[A-Za-z0-9_.-]+==[^ ]+ \\$", e) for e in entries), requirements
 
 
 def test_images_come_from_ecr_public_pinned_by_tag() -> None:
@@ -90,7 +94,7 @@ def test_processor_tests_run_beside_the_synth_before_any_asset_is_published(synt
     orders = {a["Name"]: a["RunOrder"] for a in build["Actions"]}
     assert orders["ProcessorTests"] == orders["Synth"]
     assert names.index("Build") < names.index("Assets")
-    (project,) = [p for path, p in _projects(synth).items() if "/ProcessorTests/" in path]
+    (project,) = [p for path, p in _projects(synth).items() if path.startswith("Pipeline/BesideSynth/ProcessorTests/")]
     commands = _commands(_buildspec(synth, project))
     assert any(c.startswith(".venv/bin/python -m pytest tests/processor") for c in commands)
 

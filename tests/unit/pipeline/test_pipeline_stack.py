@@ -52,8 +52,10 @@ def test_assets_published_by_one_project(synth: Synth) -> None:
     assert [a["Name"] for a in _stages(synth)["Assets"]] == ["DockerAssets", "FileAssets"]  # one project per type
     projects = synth.resources("pipeline", "AWS::CodeBuild::Project")
     steps = [a for stage in _stages(synth).values() for a in stage if a["ActionTypeId"]["Provider"] == "CodeBuild"]
-    # One project per CodeBuild action: synth, self-mutation, the asset publisher and one per step.
-    assert len(projects) == len(steps)
+    # One project per CodeBuild action (synth, self-mutation, the asset publishers, one per step), and three beside the
+    # pipeline: pull-request gates and processor tests, drift detection.
+    assert len(projects) == len(steps) + 3
+    assert len({json.dumps(a["Configuration"]["ProjectName"]) for a in steps}) == len(steps)
 
 
 def test_manual_approval_only_before_prod_in_a_stage_of_its_own(synth: Synth) -> None:

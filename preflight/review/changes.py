@@ -1,0 +1,175 @@
+"""What a new template changes in a deployed stack, resource by resource, as CloudFormation will apply it.
+
+A resource is added, removed, or modified in the properties whose values differ; a modification replaces it when a
+create-only property changes, or when a create-only property refers (Ref, Fn::GetAtt, Fn::Sub) to a resource that is
+itself replaced, since its value then changes at deployment. Metadata, DependsOn and deletion policies change no
+resource and are not counted. IAM (roles, policies, key policies) and network (security groups, their rules, network
+ACLs) changes are flagged for review.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from preflight.review.schemas import immutability
+
+SECURITY_TYPES = (
+    "AWS::IAM::",
+    "AWS::EC2::SecurityGroup",
+    "AWS::EC2::NetworkAcl",
+    "AWS::KMS::Key",
+    "AWS::SecretsManager::ResourcePolicy",
+    "AWS::Lambda::Permission",
+)
+YES, MAYBE, NO = "replace", "may replace", "no"
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    logical_id: str
+    path: str  # the resource's construct path inside its stack (its logical id when it has none)
+    resource_type: str
+    action: str  # Add | Modify | Remove
+    properties: tuple[str, ...] = ()  # the top-level properties that change
+    replacement: str = NO  # replace | may replace | no
+    causes: tuple[str, ...] = ()  # what forces the replacement: properties, or "<Property> -> <replaced resource>"
+
+    @property
+    def security(self) -> bool:
+        return self.resource_type.startswith(SECURITY_TYPES)
+
+
+@dataclass
+class StackChanges:
+    stack: str
+    resources: list[ResourceChange] = field(default_factory=list)
+    outputs: dict[str, str] = field(default_factory=dict)  # output name -> Add | Modify | Remove
+
+    def count(self, action: str) -> int:
+        return sum(1 for c in self.resources if c.action == action)
+
+    @property
+    def replaced(self) -> list[ResourceChange]:
+        return [c for c in self.resources if c.replacement == YES]
+
+    @property
+    def empty(self) -> bool:
+        return not self.resources and not self.outputs
+
+    def summary(self) -> str:
+        """One line: "2 added, 1 modified (1 replaced), 0 removed, 1 IAM/network"."""
+        security = sum(1 for c in self.resources if c.security)
+        replaced = len(self.replaced)
+        modified = self.count("Modify")
+        return (
+            f"{self.count('Add')} added, {modified} modified ({replaced} replaced), {self.count('Remove')} removed, "
+            f"{security} IAM/network"
+        )
+
+
+def _path(resource: dict[str, Any], logical_id: str) -> str:
+    """aws:cdk:path without the stack's own prefix (Pipeline/Prod/Platform/Database/Instance/Resource -> ...)."""
+    full = str(resource.get("Metadata", {}).get("aws:cdk:path", ""))
+    parts = full.split("/")
+    if len(parts) < 4:
+        return logical_id
+    inner = parts[3:]
+    if inner and inner[-1] in ("Resource", "Default"):
+        inner = inner[:-1]
+    return "/".join(inner) or logical_id
+
+
+def _references(value: Any) -> set[str]:
+    """Logical ids a property value refers to."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        if "Ref" in value and isinstance(value["Ref"], str) and not value["Ref"].startswith("AWS::"):
+            found.add(value["Ref"])
+        if "Fn::GetAtt" in value:
+            target = value["Fn::GetAtt"]
+            found.add(target[0] if isinstance(target, list) else str(target).split(".")[0])
+        if "Fn::Sub" in value:
+            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
+            found.update(part.split("}")[0].split(".")[0] for part in text.split("${")[1:])
+        for item in value.values():
+            found |= _references(item)
+    elif isinstance(value, list):
+        for item in value:
+            found |= _references(item)
+    return found
+
+
+def _same(left: Any, right: Any) -> bool:
+    return json.dumps(left, sort_keys=True) == json.dumps(right, sort_keys=True)
+
+
+def diff(deployed: dict[str, Any] | None, new: dict[str, Any], *, stack: str, region: str) -> StackChanges:
+    """The changes ``new`` makes to a stack deployed with ``deployed`` (None: the stack does not exist yet)."""
+    old = (deployed or {}).get("Resources", {})
+    resources = new.get("Resources", {})
+    changes: dict[str, ResourceChange] = {}
+    for logical_id, resource in resources.items():
+        path = _path(resource, logical_id)
+        if logical_id not in old:
+            changes[logical_id] = ResourceChange(logical_id, path, resource["Type"], "Add")
+            continue
+        before = old[logical_id]
+        if before["Type"] != resource["Type"]:
+            changes[logical_id] = ResourceChange(
+                logical_id, path, resource["Type"], "Modify", ("Type",), YES, ("Type",)
+            )
+            continue
+        props, previous = resource.get("Properties", {}), before.get("Properties", {})
+        changed = tuple(sorted(p for p in set(props) | set(previous) if not _same(props.get(p), previous.get(p))))
+        if changed:
+            rules = immutability(region, resource["Type"])
+            forced = tuple(p for p in changed if p in rules.create_only)
+            maybe = tuple(p for p in changed if p in rules.conditional)
+            replacement = YES if forced else MAYBE if maybe else NO
+            changes[logical_id] = ResourceChange(
+                logical_id, path, resource["Type"], "Modify", changed, replacement, forced or maybe
+            )
+    for logical_id, resource in old.items():
+        if logical_id not in resources:
+            changes[logical_id] = ResourceChange(logical_id, _path(resource, logical_id), resource["Type"], "Remove")
+    _propagate_replacements(changes, resources, region)
+    return StackChanges(stack, sorted(changes.values(), key=lambda c: c.path), _outputs(deployed, new))
+
+
+def _propagate_replacements(changes: dict[str, ResourceChange], resources: dict[str, Any], region: str) -> None:
+    """A create-only property that refers to a replaced resource gets a new value at deployment: replaced too."""
+    replaced = {i for i, c in changes.items() if c.replacement == YES or c.action == "Remove"}
+    while True:
+        added = False
+        for logical_id, resource in resources.items():
+            current = changes.get(logical_id)
+            if logical_id in replaced or (current is not None and current.action == "Add"):
+                continue
+            create_only = immutability(region, resource["Type"]).create_only
+            causes = tuple(
+                f"{name} -> {target}"
+                for name, value in sorted(resource.get("Properties", {}).items())
+                if name in create_only
+                for target in sorted(_references(value) & replaced)
+            )
+            if causes:
+                properties = tuple(
+                    sorted({*(current.properties if current else ()), *(c.split(" ")[0] for c in causes)})
+                )
+                changes[logical_id] = ResourceChange(
+                    logical_id, _path(resource, logical_id), resource["Type"], "Modify", properties, YES, causes
+                )
+                replaced.add(logical_id)
+                added = True
+        if not added:
+            return
+
+
+def _outputs(deployed: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, str]:
+    old, current = (deployed or {}).get("Outputs", {}), new.get("Outputs", {})
+    found = {name: "Add" for name in current if name not in old}
+    found |= {name: "Remove" for name in old if name not in current}
+    found |= {name: "Modify" for name in current if name in old and not _same(old[name], current[name])}
+    return dict(sorted(found.items()))
