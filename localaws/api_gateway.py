@@ -11,15 +11,18 @@ a change to the template changes what happens here:
   `$util.base64Encode($input.body)`, `$input.path('$.x')`) and calls PutRecord on moto; the response template's
   `$input.path('$.X')` fields are filled from its answer;
 - an `HTTP_PROXY` integration through a VPC link goes to the integration URI, with the load balancer's DNS name
-  replaced by the local address of its target (the `serve` process) and path parameters substituted.
+  replaced by the local address of one of its targets (the `serve` tasks, in turn, as the NLB spreads connections;
+  the list is read at each request, so tasks started later are targets too) and path parameters substituted.
 """
 
 from __future__ import annotations
 
 import base64
+import itertools
 import json
 import re
 import threading
+from collections.abc import Sequence
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
@@ -39,7 +42,9 @@ _SIGNATURE = re.compile(r"Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[
 class ApiGatewayDataPlane:
     """Serves the deployed REST APIs of one moto account/region on 127.0.0.1 (a free port)."""
 
-    def __init__(self, aws_env: dict[str, str], targets: dict[str, str], credentials: ReadOnlyCredentials) -> None:
+    def __init__(
+        self, aws_env: dict[str, str], targets: dict[str, Sequence[str]], credentials: ReadOnlyCredentials
+    ) -> None:
         self.region = aws_env["AWS_REGION"]
         self.session = boto3.session.Session(
             aws_access_key_id=aws_env["AWS_ACCESS_KEY_ID"],
@@ -48,8 +53,9 @@ class ApiGatewayDataPlane:
             region_name=self.region,
         )
         self.endpoint_url = aws_env["AWS_ENDPOINT_URL"]
-        # load balancer DNS name (DNS is case-insensitive) -> "127.0.0.1:port" of its target
-        self.targets = {name.lower(): address for name, address in targets.items()}
+        # load balancer DNS name (DNS is case-insensitive) -> the "127.0.0.1:port" of each of its targets
+        self.targets = {name.lower(): addresses for name, addresses in targets.items()}
+        self._turn = itertools.count()
         self.credentials = credentials
         self.port = free_port()
         self.endpoint = f"http://{LOOPBACK}:{self.port}"
@@ -171,9 +177,10 @@ class ApiGatewayDataPlane:
 
     def _proxy(self, integration: dict[str, Any], params: dict[str, str], query: str) -> tuple[int, bytes, str]:
         url = urlsplit(integration["uri"])
-        target = self.targets.get((url.hostname or "").lower())
-        if target is None:
+        addresses = self.targets.get((url.hostname or "").lower())
+        if not addresses:
             return (*_error(504, f"no target behind {url.hostname}"), "application/json")
+        target = addresses[next(self._turn) % len(addresses)]
         path = url.path
         for name, value in params.items():
             path = path.replace(f"{{{name}}}", value)

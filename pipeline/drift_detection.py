@@ -1,7 +1,7 @@
 """Scheduled drift detection: on `pipeline.drift_schedule` (daily by default), every deployment's platform stack is
 checked for drift from what git deployed (python -m preflight.drift, read-only as each account's CDK lookup role).
 What drifted goes to the pipeline's topic; the count per deployment to CloudWatch, shown on the pipeline dashboard and
-watched by an alarm that notifies the same topic.
+watched by an alarm that notifies the same topic; a run that could not detect (its build failed) notifies it too.
 
 EventBridge Scheduler starts a CodeBuild build of the branch (the repository through CodeConnections): the job reads
 the deployed stacks, not git, so it runs the checks as committed.
@@ -44,7 +44,7 @@ class DriftDetection(Construct):
             self,
             "Project",
             settings,
-            {"branch_or_ref": settings.branch},
+            {"branch_or_ref": settings.branch, "report_build_status": False},  # a schedule, not a commit's check
             build_spec=codebuild.BuildSpec.from_object(with_runtime(buildspec_document("drift"))),
             environment=codebuild.BuildEnvironment(
                 build_image=BUILD_IMAGE,
@@ -109,3 +109,8 @@ class DriftDetection(Construct):
             treat_missing_data=cloudwatch.TreatMissingData.NOT_BREACHING,
         )
         self.alarm.add_alarm_action(actions.SnsAction(topic))
+        # A job that cannot detect (an account that refuses the lookup role, an API error) puts no metric, which the
+        # alarm treats as no drift: its failed build notifies the topic instead.
+        self.failed = self.project.notify_on_build_failed(
+            "Failed", topic, notification_rule_name="iot-pipeline-drift-detection-failed"
+        )

@@ -1,9 +1,12 @@
 #!/usr/bin/env python3
-"""`make rehearse`: deploy the synthesized dev stage (cdk.out, written by `make synth`) into moto, run the processor on
-it and the integration suite against it.
+"""`make rehearse`: the synthesized stage (cdk.out, written by `make synth`) deployed into moto as CDK Pipelines
+deploys it, its services run locally, the integration suite run against it, then the day-2 scenarios (rotation,
+scale-out, the next push, a minor upgrade, the health gates) and the review scenarios (diff, guard, drift) on the same
+emulated account (localaws/rehearsal).
 
-Prints the suite's output, where the logs are, the timings, and ends with the line
-`integration_passed=<n> integration_failed=<m>`; exits non-zero when a check failed.
+Prints the suite's output, each scenario with what it proved, where the logs are and the timings, and ends with the
+line `integration_passed=<n> integration_failed=<m> day2_passed=<p> day2_failed=<q> review_passed=<r>
+review_failed=<s>`; exits non-zero when anything failed.
 """
 
 from __future__ import annotations
@@ -13,38 +16,38 @@ import sys
 import tempfile
 from pathlib import Path
 
-from localaws.rehearsal import rehearse
+from localaws.rehearsal import day2, review
+from localaws.rehearsal.runner import rehearse
 from platform_config.assembly import CDK_OUT, CloudAssembly
 from platform_config.loader import REPO_ROOT
-from platform_config.naming import stack_name
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--environment", default="dev", help="the stage to rehearse (dev, staging or prod)")
     parser.add_argument("--cdk-out", type=Path, default=CDK_OUT, help="the cloud assembly (default: cdk.out)")
+    parser.add_argument("--no-day2", action="store_true", help="stop after the integration suite")
+    parser.add_argument("--no-review", action="store_true", help="skip the review scenarios")
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for the integration suite's pytest")
     args = parser.parse_args()
-    stack = CloudAssembly.read(args.cdk_out).stack(stack_name(args.environment))
     workdir = Path(tempfile.mkdtemp(prefix="iot-rehearsal-"))
     result = rehearse(
-        stack.template,
-        stack_name=stack.name,
-        environment=args.environment,
-        account=stack.account,
-        region=stack.region,
+        CloudAssembly.read(args.cdk_out),
+        args.environment,
         workdir=workdir,
         pytest_args=tuple(args.pytest_args),
+        day2=None if args.no_day2 else day2.scenarios,
+        review=None if args.no_review else review.scenarios,
     )
     (REPO_ROOT / "cfn-outputs").mkdir(exist_ok=True)
-    (REPO_ROOT / "cfn-outputs" / "flat-outputs.json").write_text(
-        (workdir / "cfn-outputs" / "flat-outputs.json").read_text()
-    )
+    (REPO_ROOT / "cfn-outputs" / "flat-outputs.json").write_text((workdir / "cfn-outputs" / "flat-outputs.json").read_text())
     print(result.output)
-    print(f"logs, outputs and JUnit report: {workdir}")
-    print(f"rehearsal {result.total_seconds:.1f}s (create_stack {result.deploy_seconds:.1f}s)")
+    for scenario in (*result.day2, *result.review):
+        print(scenario)
+    print(f"logs, outputs and JUnit reports: {workdir}")
+    print("timings: " + ", ".join(f"{name} {seconds:.1f}s" for name, seconds in result.timings.items()))
     print(result.summary)
-    return 0 if result.failed == 0 and result.passed > 0 else 1
+    return 0 if result.ok else 1
 
 
 if __name__ == "__main__":

@@ -14,6 +14,19 @@ from platform_config.naming import bootstrap_role_arn
 BOOTSTRAP_VERSION = "33"  # the version the pinned aws-cdk CLI's bootstrap template writes
 
 
+class EndpointSession(boto3.Session):
+    """A boto3 session whose clients all talk to one endpoint (the emulator), including the STS clients botocore's
+    credential refresh creates from it."""
+
+    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.endpoint_url = endpoint_url
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        kwargs.setdefault("endpoint_url", self.endpoint_url)
+        return super().client(*args, **kwargs)
+
+
 @dataclass
 class Account:
     """One account and region of the emulator, as one set of credentials (the standard AWS_* variables)."""
@@ -28,8 +41,9 @@ class Account:
     def endpoint(self) -> str:
         return self.env["AWS_ENDPOINT_URL"]
 
-    def session(self) -> boto3.Session:
-        return boto3.Session(
+    def session(self) -> EndpointSession:
+        return EndpointSession(
+            self.endpoint,
             aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=self.env.get("AWS_SESSION_TOKEN"),
@@ -39,7 +53,7 @@ class Account:
     def client(self, service: str) -> Any:
         """A client of ``service`` with these credentials (one per service, reused)."""
         if service not in self._clients:
-            self._clients[service] = self.session().client(service, endpoint_url=self.endpoint)
+            self._clients[service] = self.session().client(service)
         return self._clients[service]
 
     def assume(self, kind: str, session_name: str = "rehearsal") -> Account:

@@ -42,7 +42,7 @@ def stage_stacks(assembly: CloudAssembly, deployment: str) -> list[StageStack]:
     for artifact in chosen:
         manifest = json.loads((artifact.template_file.parent / "manifest.json").read_text())["artifacts"]
         own = next(item for item in manifest.values() if item.get("displayName") == artifact.path)
-        ids = {key: item.get("displayName") for key, item in manifest.items()}
+        ids = {key: item.get("displayName") or "" for key, item in manifest.items()}
         dependencies = tuple(ids[d] for d in own.get("dependencies", []) if ids.get(d, "").startswith(prefix))
         assets = [artifact.template_file.parent / manifest[d]["properties"]["file"] for d in own.get("dependencies", [])
                   if manifest.get(d, {}).get("type") == "cdk:asset-manifest"]  # fmt: skip

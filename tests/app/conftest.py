@@ -42,9 +42,11 @@ def synthesize(outdir: Path, platform: dict[str, Any]) -> Synth:
 
 @pytest.fixture(scope="session")
 def single_account_synth(tmp_path_factory: pytest.TempPathFactory) -> Synth:
-    """Every environment in the pipeline's account, and prod deployed to us-east-1 and eu-west-1 side by side."""
+    """Every environment in the pipeline's account, prod deployed to us-east-1 and eu-west-1 side by side, and its
+    approval skipped when its review finds no change (the options off in cdk.json; one synth shows them all)."""
     platform = copy.deepcopy(cdk_context()["platform"])
     for env in platform["environments"].values():
         env["account"] = platform["pipeline"]["account"]
     platform["environments"]["prod"]["additional_regions"] = [SECOND_PROD_REGION]
+    platform["environments"]["prod"]["review"]["skip_approval_without_changes"] = True
     return synthesize(tmp_path_factory.mktemp("single-account"), platform)

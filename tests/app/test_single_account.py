@@ -87,3 +87,30 @@ def test_prod_regions_deploy_side_by_side_in_one_wave(single_account_synth: Synt
     ]
     assert dashboards[0] and dashboards[1] and not dashboards[0] & dashboards[1]
     assert integration_role_name("prod-eu-west-1") != integration_role_name("prod")
+
+
+def test_an_unchanged_prod_skips_its_approval_when_configured(single_account_synth: Synth) -> None:
+    """`review.skip_approval_without_changes`: a native VariableCheck condition on entering the approval's stage skips
+    it when prod's review counted no change (both regions), and only then."""
+    (pipeline,) = single_account_synth.resources("pipeline", "AWS::CodePipeline::Pipeline").values()
+    stages = {s["Name"]: s for s in pipeline["Properties"]["Stages"]}
+    (review,) = [a for a in stages["Dev"]["Actions"] if a["Name"] == "ReviewProd"]
+    assert stages["PromoteToProd"]["BeforeEntry"] == {
+        "Conditions": [
+            {
+                "Result": "SKIP",
+                "Rules": [
+                    {
+                        "Name": "AnythingToApprove",
+                        "RuleTypeId": {"Category": "Rule", "Owner": "AWS", "Provider": "VariableCheck", "Version": "1"},
+                        "Configuration": {
+                            "Variable": f"#{{{review['Namespace']}.REVIEW_CHANGES}}",
+                            "Operator": "NE",
+                            "Value": "0",
+                        },
+                    }
+                ],
+            }
+        ]
+    }
+    assert not any("BeforeEntry" in stage for name, stage in stages.items() if name != "PromoteToProd")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+import yaml
+
 from tests.assembly import Synth
 
 
@@ -35,3 +37,15 @@ def is_subset(expected: Any, actual: Any) -> bool:
     if isinstance(expected, dict):
         return isinstance(actual, dict) and all(k in actual and is_subset(v, actual[k]) for k, v in expected.items())
     return bool(expected == actual)
+
+
+def buildspec(synth: Synth, project: dict[str, Any]) -> dict[str, Any]:
+    """A CodeBuild project's buildspec (its resource), each CloudFormation token in it as TOKEN (the asset publishers'
+    buildspecs are files in the assembly)."""
+    spec = project["Properties"]["Source"]["BuildSpec"]
+    if isinstance(spec, str) and spec.endswith(".yaml"):
+        spec = (synth.outdir / spec).read_text()
+    if isinstance(spec, dict):
+        spec = "".join(p if isinstance(p, str) else "TOKEN" for p in spec["Fn::Join"][1])
+    document: dict[str, Any] = yaml.safe_load(spec)
+    return document

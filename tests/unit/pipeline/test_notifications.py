@@ -42,6 +42,8 @@ def test_rules_for_failed_and_succeeded_executions(synth: Synth) -> None:
     assert {name: rule["EventTypeIds"] for name, rule in rules.items()} == {
         "iot-pipeline-PipelineFailed": ["codepipeline-pipeline-pipeline-execution-failed"],
         "iot-pipeline-PipelineSucceeded": ["codepipeline-pipeline-pipeline-execution-succeeded"],
+        # Beside the pipeline: a drift detection that could not run (pipeline/drift_detection.py).
+        "iot-pipeline-drift-detection-failed": ["codebuild-project-build-state-failed"],
     }
     (topic_id,) = synth.resources("pipeline", "AWS::SNS::Topic")
     for rule in rules.values():

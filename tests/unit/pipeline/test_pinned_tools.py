@@ -9,27 +9,15 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from pipeline.steps.processor_tests import processor_base_image
 from tests.assembly import REPO_ROOT, Synth
+from tests.unit.templates import buildspec
 
 PACKAGE = json.loads((REPO_ROOT / "package.json").read_text())["devDependencies"]
 
 
 def _projects(synth: Synth) -> dict[str, dict[str, Any]]:
     return {synth.path_of("pipeline", k): r for k, r in synth.resources("pipeline", "AWS::CodeBuild::Project").items()}
-
-
-def _buildspec(synth: Synth, project: dict[str, Any]) -> dict[str, Any]:
-    """The project's buildspec, each token as TOKEN (the asset publishers' buildspecs are files in the assembly)."""
-    spec = project["Properties"]["Source"]["BuildSpec"]
-    if isinstance(spec, str) and spec.endswith(".yaml"):
-        spec = (synth.outdir / spec).read_text()
-    if isinstance(spec, dict):
-        spec = "".join(p if isinstance(p, str) else "TOKEN" for p in spec["Fn::Join"][1])
-    document: dict[str, Any] = yaml.safe_load(spec)
-    return document
 
 
 def _commands(spec: dict[str, Any]) -> list[str]:
@@ -40,7 +28,7 @@ def test_every_cdk_pipelines_project_runs_the_pinned_node(synth: Synth) -> None:
     major = PACKAGE["node"].split(".")[0]
     for path, project in _projects(synth).items():
         image = project["Properties"]["Environment"]["Image"]
-        spec = _buildspec(synth, project)
+        spec = buildspec(synth, project)
         if path.endswith("/ProcessorTests/Resource"):  # the processor's own base image, which needs no Node.js
             assert image == processor_base_image()
             continue
@@ -49,7 +37,7 @@ def test_every_cdk_pipelines_project_runs_the_pinned_node(synth: Synth) -> None:
 
 
 def test_self_mutation_and_asset_publishing_use_the_pinned_cli_versions(synth: Synth) -> None:
-    commands = {path: _commands(_buildspec(synth, p)) for path, p in _projects(synth).items()}
+    commands = {path: _commands(buildspec(synth, p)) for path, p in _projects(synth).items()}
     (mutation,) = [c for path, c in commands.items() if "/UpdatePipeline/SelfMutation" in path]
     assert f"npm install -g aws-cdk@{PACKAGE['aws-cdk']}" in mutation
     publishers = [c for path, c in commands.items() if "/Assets/" in path]
@@ -62,7 +50,7 @@ def test_self_mutation_and_asset_publishing_use_the_pinned_cli_versions(synth: S
 
 def test_python_packages_come_only_from_pinned_requirement_files(synth: Synth) -> None:
     for path, project in _projects(synth).items():
-        for command in _commands(_buildspec(synth, project)):
+        for command in _commands(buildspec(synth, project)):
             if "pip install" in command:
                 assert "--require-hashes" in command and " -r " in command, (path, command)
         # The steps that reach an environment's account install nothing another project could have cached.
@@ -95,7 +83,7 @@ def test_processor_tests_run_beside_the_synth_before_any_asset_is_published(synt
     assert orders["ProcessorTests"] == orders["Synth"]
     assert names.index("Build") < names.index("Assets")
     (project,) = [p for path, p in _projects(synth).items() if path.startswith("Pipeline/BesideSynth/ProcessorTests/")]
-    commands = _commands(_buildspec(synth, project))
+    commands = _commands(buildspec(synth, project))
     assert any(c.startswith(".venv/bin/python -m pytest tests/processor") for c in commands)
 
 
