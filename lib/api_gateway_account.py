@@ -2,8 +2,8 @@
 
 `AWS::ApiGateway::Account` is a singleton of the account and region, not of an environment: when every environment
 shares one account, per-environment copies would fight over it and deleting one environment would remove the role the
-others log with. So it lives in a stack of its own per account and region (stages/account_stage.py), deployed before
-any environment there and removed with none of them.
+others log with. So it lives in a stack of its own per account and region (held by the first deployment there in
+promotion order, stages/platform_stage.py), deployed before any environment there and removed with none of them.
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ memory / running tasks per Fargate service, RDS CPU / connections / free storage
 node, API Gateway 4xx / 5xx / latency, and the processor's embedded metrics (namespace ``IotPlatform/Processor``,
 dimension ``StreamName``: records processed / stored / invalid = dead letters, batch latency, lag). Alarms that mean
 users are hurt are "Critical" and roll up into the ``iot-<env>-users-hurt`` composite alarm, which the pipeline's
-bake check and prod's CloudFormation rollback trigger watch; "Warning" alarms only notify. Every alarm notifies an
+health conditions watch (staging's bake, prod's rollback: pipeline/conditions.py); "Warning" alarms only notify. Every alarm notifies an
 encrypted SNS topic with the environment's ``monitoring.alarm_emails``.
 """
 
@@ -42,7 +42,7 @@ from lib.keys import customer_managed_key
 from platform_config import EnvironmentSettings
 from platform_config.alarms import METRIC_DIMENSION, METRIC_NAMESPACE, alarm_prefix, users_hurt_alarm_name
 
-CRITICAL = "Critical"  # users are hurt: part of the users-hurt composite (bake gate, prod rollback trigger)
+CRITICAL = "Critical"  # users are hurt: part of the users-hurt composite (bake and rollback conditions)
 WARNING = "Warning"  # needs attention, users not (yet) affected
 GIB = 1024**3
 

@@ -299,6 +299,173 @@ SIGNATURES.update(
 )
 
 
+# Issue #10 and #12: stack updates, custom resources, expiring credentials, alarms, log groups, drift, offerings.
+SOURCES.update(
+    {
+        "moto.cloudformation.parsing:ResourceMap.update": ("e34b0c357f3c8e35", "localaws.models.updates"),
+        "moto.cloudformation.parsing:parse_and_create_resource": ("ea3c10d68d2c03e6", "localaws.models.updates"),
+        "moto.cloudformation.parsing:parse_and_update_resource": ("2ef032cfb9ed3c9b", "localaws.models.updates"),
+        "moto.cloudformation.parsing:ResourceMap._delete_resource": ("b1551ce18f4eedc2", "localaws.models.updates"),
+        "moto.cloudformation.models:Stack.update": ("fd488c7f43d4b5c8", "localaws.models.updates"),
+        "moto.cloudformation.models:Stack.has_template": ("92ddfbc6eeb0d815", "localaws.models.updates"),
+        "moto.cloudformation.models:CloudFormationBackend.update_stack": (
+            "83a62d954ef05565",
+            "localaws.models.updates",
+        ),
+        "moto.cloudformation.models:CloudFormationBackend._resolve_update_parameters": (
+            "02438a8e37001724",
+            "localaws.models.updates",
+        ),
+        "moto.cloudformation.parsing:resource_class_from_type": (
+            "ca766bc34c1950ae",
+            "localaws.models.custom_resources",
+        ),
+        "moto.cloudformation.custom_model:CustomModel.create_from_cloudformation_json": (
+            "1cffb9a8f9420a76",
+            "localaws.models.custom_resources",
+        ),
+        "moto.ec2.responses.security_groups:parse_sg_attributes_from_dict": (
+            "c2c4e7691bebd7e4",
+            "localaws.models.custom_resources",
+        ),
+        "moto.ec2.models.vpcs:VPC.get_cfn_attribute": ("4dace8136cce2c1f", "localaws.models.custom_resources"),
+        "moto.core.responses:BaseResponse.call_action": ("26076963fd17fd1a", "localaws.models.sts"),
+        "moto.core.responses:BaseResponse.serialized": ("af486a0ef1327162", "localaws.models.sts"),
+        "moto.sts.models:STSBackend.get_assumed_role_from_access_key": ("349bd002b7f7768f", "localaws.models.sts"),
+        "moto.sts.models:AssumedRole.__init__": ("7a9e804024b6075d", "localaws.models.sts"),
+        "moto.cloudwatch.models:CloudWatchBackend.set_alarm_state": ("a25532144b2a458c", "localaws.models.cloudwatch"),
+        "moto.cloudwatch.models:Alarm.update_state": ("9308fec8c5cd8039", "localaws.models.cloudwatch"),
+        "moto.logs.models:LogGroup.__init__": ("fda907e3f5eb6ab6", "localaws.models.logs"),
+        "moto.logs.models:LogGroup.create_from_cloudformation_json": ("982ddba0eb272674", "localaws.models.logs"),
+        "moto.secretsmanager.models:SecretsManagerBackend.update_secret_version_stage": (
+            "76b4706cf62c231c",
+            "localaws.models.secretsmanager",
+        ),
+        "moto.secretsmanager.models:SecretsManagerBackend.get_secret_value": (
+            "0e8d6dd1c2a3ff5c",
+            "localaws.models.secretsmanager",
+        ),
+        "moto.rds.models:RDSBackend.modify_db_instance": ("0b803596e3167fd4", "localaws.models.offerings"),
+        "moto.rds.models:DBInstance.update": ("4de749ef21d736a8", "localaws.models.rds"),
+        "moto.awslambda.models:_validate_s3_bucket_and_key": ("dc37ce720183bf87", "localaws.models.awslambda"),
+        "moto.awslambda.models:do_validate_s3": ("1bb9c09f20aef396", "localaws.models.awslambda"),
+        "moto.rds.responses:RDSResponse.describe_orderable_db_instance_options": (
+            "1a383ad763b7a28e",
+            "localaws.models.offerings",
+        ),
+    }
+)
+SIGNATURES.update(
+    {
+        "moto.cloudwatch.models:CloudWatchBackend.put_metric_alarm": (
+            (
+                "name",
+                "namespace",
+                "metric_name",
+                "comparison_operator",
+                "evaluation_periods",
+                "period",
+                "threshold",
+                "statistic",
+                "description",
+                "dimensions",
+                "alarm_actions",
+                "metric_data_queries",
+                "datapoints_to_alarm",
+                "extended_statistic",
+                "ok_actions",
+                "insufficient_data_actions",
+                "unit",
+                "actions_enabled",
+                "treat_missing_data",
+                "evaluate_low_sample_count_percentile",
+                "threshold_metric_id",
+                "rule",
+                "tags",
+            ),
+            "localaws.models.cloudwatch",
+        ),
+        "moto.cloudwatch.models:MetricDataQuery.__init__": (
+            ("query_id", "label", "period", "return_data", "expression", "metric_stat"),
+            "localaws.models.cloudwatch",
+        ),
+        "moto.cloudwatch.models:MetricStat.__init__": (
+            ("metric", "period", "stat", "unit"),
+            "localaws.models.cloudwatch",
+        ),
+        "moto.cloudwatch.models:Metric.__init__": (
+            ("metric_name", "namespace", "dimensions"),
+            "localaws.models.cloudwatch",
+        ),
+        "moto.ec2.models:EC2Backend.authorize_security_group_ingress": (
+            (
+                "group_name_or_id",
+                "ip_protocol",
+                "from_port",
+                "to_port",
+                "ip_ranges",
+                "sgrule_tags",
+                "source_groups",
+                "prefix_list_ids",
+                "security_rule_ids",
+                "vpc_id",
+            ),
+            "localaws.models.custom_resources",
+        ),
+        "moto.ec2.models:EC2Backend.authorize_security_group_egress": (
+            (
+                "group_name_or_id",
+                "ip_protocol",
+                "from_port",
+                "to_port",
+                "ip_ranges",
+                "sgrule_tags",
+                "source_groups",
+                "prefix_list_ids",
+                "security_rule_ids",
+                "vpc_id",
+            ),
+            "localaws.models.custom_resources",
+        ),
+        "moto.ec2.models:EC2Backend.revoke_security_group_ingress": (
+            (
+                "group_name_or_id",
+                "ip_protocol",
+                "from_port",
+                "to_port",
+                "ip_ranges",
+                "source_groups",
+                "prefix_list_ids",
+                "security_rule_ids",
+                "vpc_id",
+            ),
+            "localaws.models.custom_resources",
+        ),
+        "moto.ec2.models:EC2Backend.revoke_security_group_egress": (
+            (
+                "group_name_or_id",
+                "ip_protocol",
+                "from_port",
+                "to_port",
+                "ip_ranges",
+                "source_groups",
+                "prefix_list_ids",
+                "security_rule_ids",
+                "vpc_id",
+            ),
+            "localaws.models.custom_resources",
+        ),
+        "moto.ec2.models:EC2Backend.get_security_group_from_name": (("name", "vpc_id"), "localaws.models.ec2"),
+        "moto.logs.models:LogsBackend.create_log_group": (("log_group_name", "tags", "kwargs"), "localaws.models.logs"),
+        "moto.logs.models:LogsBackend.tag_resource": (("arn", "tags"), "localaws.models.logs"),
+        "moto.awslambda.models:LambdaBackend.get_function": (
+            ("function_name_or_arn", "qualifier"),
+            "localaws.models.custom_resources",
+        ),
+    }
+)
+
+
 def _resolve(dotted: str) -> Any:
     module, _, attribute_path = dotted.partition(":")
     target: Any = importlib.import_module(module)

@@ -1,4 +1,5 @@
-# The delivery pipeline's lead time (pipeline/delivery.py, pipeline/lead_time.py). Included by the top-level Makefile
+# The delivery pipeline's lead time (pipeline/lead_time.py; the CDK Pipelines-defaults baseline is built by
+# scripts/bench_pipeline.py itself). Included by the top-level Makefile
 # (which defines VENV, VPY and setup; mk/cdk.mk defines NODE_STAMP, CDK_ENV and the synth target).
 
 .PHONY: bench-pipeline

@@ -172,9 +172,11 @@ class MonitoringSettings(Settings):
     iterator_age_alarm_ms: Annotated[StrictInt, between(1_000, 86_400_000)] = 300_000
     dead_letters_per_5_minutes: Annotated[StrictInt, between(1, 1_000_000)] = 100
     db_min_free_storage_gib: Annotated[StrictInt, between(1, 1000)] = 5
-    # How long the alarms must stay OK after the integration tests before promotion.
+    # How long the users-hurt alarm must stay out of ALARM after the integration tests before the stage succeeds (a
+    # CodePipeline on-success condition; pipeline/conditions.py).
     bake_minutes: Annotated[StrictInt, between(0, 720)] = 0
-    # Arm CloudFormation rollback triggers with the alarms that mean users are hurt.
+    # Roll the stage back to its last successful revision when it fails, or when the users-hurt alarm fires within
+    # rollback_monitoring_minutes after its integration tests.
     rollback_on_alarm: StrictBool = False
     rollback_monitoring_minutes: Annotated[StrictInt, between(0, 180)] = 15
 

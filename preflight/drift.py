@@ -61,8 +61,9 @@ def detect(
     template = cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
     resources = (json.loads(template) if isinstance(template, str) else template).get("Resources", {})
     drifts = []
-    paginator = cloudformation.get_paginator("describe_stack_resource_drifts")
-    for page in paginator.paginate(StackName=stack, StackResourceDriftStatusFilters=DRIFTED):
+    request: dict[str, Any] = {"StackName": stack, "StackResourceDriftStatusFilters": DRIFTED}
+    while True:  # paged by NextToken; botocore has no paginator for this operation
+        page = cloudformation.describe_stack_resource_drifts(**request)
         for item in page["StackResourceDrifts"]:
             differences = tuple(
                 f"{d['PropertyPath'].lstrip('/')}: expected {d.get('ExpectedValue')}, actual {d.get('ActualValue')}"
@@ -70,7 +71,9 @@ def detect(
             )
             path = _path(resources, item["LogicalResourceId"])
             drifts.append(Drift(path, item["ResourceType"], item["StackResourceDriftStatus"], differences))
-    return sorted(drifts, key=lambda d: d.path)
+        if not page.get("NextToken"):
+            return sorted(drifts, key=lambda d: d.path)
+        request["NextToken"] = page["NextToken"]
 
 
 def _path(resources: dict[str, Any], logical_id: str) -> str:

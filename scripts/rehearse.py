@@ -17,7 +17,9 @@ import tempfile
 from pathlib import Path
 
 from localaws.rehearsal import day2, review
-from localaws.rehearsal.runner import rehearse
+from localaws.rehearsal.deploy import DeploymentFailed
+from localaws.rehearsal.runner import RehearsalStopped, rehearse
+from localaws.rehearsal.tasks import TaskFailed
 from platform_config.assembly import CDK_OUT, CloudAssembly
 from platform_config.loader import REPO_ROOT
 
@@ -31,16 +33,28 @@ def main() -> int:
     parser.add_argument("pytest_args", nargs="*", help="extra arguments for the integration suite's pytest")
     args = parser.parse_args()
     workdir = Path(tempfile.mkdtemp(prefix="iot-rehearsal-"))
-    result = rehearse(
-        CloudAssembly.read(args.cdk_out),
-        args.environment,
-        workdir=workdir,
-        pytest_args=tuple(args.pytest_args),
-        day2=None if args.no_day2 else day2.scenarios,
-        review=None if args.no_review else review.scenarios,
-    )
+    try:
+        result = rehearse(
+            CloudAssembly.read(args.cdk_out),
+            args.environment,
+            workdir=workdir,
+            pytest_args=tuple(args.pytest_args),
+            day2=None if args.no_day2 else day2.scenarios,
+            review=None if args.no_review else review.scenarios,
+        )
+    except (DeploymentFailed, TaskFailed, RehearsalStopped) as error:  # nothing after this could run: all failed
+        print(f"rehearsal stopped: {error}\nlogs: {workdir}")
+        day2_failed = 0 if args.no_day2 else len(day2.NAMES)
+        review_failed = 0 if args.no_review else len(review.NAMES)
+        print(
+            f"integration_passed=0 integration_failed=1 day2_passed=0 day2_failed={day2_failed} review_passed=0 "
+            f"review_failed={review_failed}"
+        )
+        return 1
     (REPO_ROOT / "cfn-outputs").mkdir(exist_ok=True)
-    (REPO_ROOT / "cfn-outputs" / "flat-outputs.json").write_text((workdir / "cfn-outputs" / "flat-outputs.json").read_text())
+    (REPO_ROOT / "cfn-outputs" / "flat-outputs.json").write_text(
+        (workdir / "cfn-outputs" / "flat-outputs.json").read_text()
+    )
     print(result.output)
     for scenario in (*result.day2, *result.review):
         print(scenario)

@@ -20,6 +20,7 @@ from moto.cloudformation import parsing
 from localaws.models import (
     apigateway,
     autoscaling,
+    awslambda,
     cloudformation,
     cloudwatch,
     custom_resources,
@@ -49,6 +50,7 @@ MODELS = (
     *custom_resources.MODELS,
 )
 PATCHES = (
+    awslambda,
     secretsmanager,
     ec2,
     kinesis,

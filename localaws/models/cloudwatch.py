@@ -86,7 +86,10 @@ def _put_alarm(backend: Any, name: str, props: dict[str, Any], rule: str | None 
     )
     if existing is not None:
         alarm.state_value, alarm.state_reason = existing.state_value, existing.state_reason
-        alarm.state_reason_data, alarm.state_updated_timestamp = existing.state_reason_data, existing.state_updated_timestamp
+        alarm.state_reason_data, alarm.state_updated_timestamp = (
+            existing.state_reason_data,
+            existing.state_updated_timestamp,
+        )
         alarm.history = existing.history
     return alarm
 
@@ -195,18 +198,18 @@ def evaluate_rule(rule: str, state_of: Any) -> bool:
         return value, index
 
     def factor(index: int) -> tuple[bool, int]:
-        token = tokens[index].upper()
-        if token == "NOT":
+        word = tokens[index].upper()
+        if word == "NOT":
             value, index = factor(index + 1)
             return not value, index
-        if token == "(":
+        if word == "(":
             value, index = expression(index + 1)
             return value, index + 1  # the closing parenthesis
-        if token in ("TRUE", "FALSE"):
-            return token == "TRUE", index + 1
-        if token in _STATE_FUNCTIONS and tokens[index + 1] == "(":
+        if word in ("TRUE", "FALSE"):
+            return word == "TRUE", index + 1
+        if word in _STATE_FUNCTIONS and tokens[index + 1] == "(":
             name = tokens[index + 2].strip('"')
-            return state_of(name) == token, index + 4  # function, "(", name, ")"
+            return state_of(name) == word, index + 4  # function, "(", name, ")"
         raise ValidationError(message=f"AlarmRule: unexpected {tokens[index]!r} in {rule}")
 
     value, end = expression(0)
@@ -235,7 +238,11 @@ def _set_from_rule(backend: Any, composite: Any, reason: str) -> None:
 def _evaluate_composites(backend: Any, changed: Any) -> None:
     """Re-evaluate every composite alarm whose rule names ``changed`` (by name or ARN)."""
     for alarm in list(backend.alarms.values()):
-        if alarm.rule and alarm is not changed and (changed.alarm_arn in alarm.rule or f'"{changed.name}"' in alarm.rule):
+        if (
+            alarm.rule
+            and alarm is not changed
+            and (changed.alarm_arn in alarm.rule or f'"{changed.name}"' in alarm.rule)
+        ):
             _set_from_rule(backend, alarm, f"{changed.name} is {changed.state_value}")
 
 

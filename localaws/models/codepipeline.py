@@ -60,7 +60,11 @@ def evaluate_rule(
     config = rule["Configuration"]
     states_to_fail = {s.strip() for s in config.get("AlarmStates", "ALARM").split(",") if s.strip()}
     session = assumed_role_session(
-        rule["RoleArn"], f"codepipeline-{rule['Name']}", rule["Region"], source=source, duration_seconds=duration_seconds
+        rule["RoleArn"],
+        f"codepipeline-{rule['Name']}",
+        rule["Region"],
+        source=source,
+        duration_seconds=duration_seconds,
     )
     credentials = session.get_credentials()
     cloudwatch = session.client("cloudwatch", endpoint_url=endpoint_url)
@@ -86,7 +90,9 @@ def evaluate_rule(
         time.sleep(min(poll, max(0.0, deadline - time.monotonic())))
 
 
-def evaluate_condition(condition: dict[str, Any], source: boto3.Session, endpoint_url: str, **timing: Any) -> ConditionResult:
+def evaluate_condition(
+    condition: dict[str, Any], source: boto3.Session, endpoint_url: str, **timing: Any
+) -> ConditionResult:
     """A stage condition (`{"Result": ..., "Rules": [...]}`): SUCCEEDED when every rule succeeds, else its Result."""
     rules = [evaluate_rule(rule, source, endpoint_url, **timing) for rule in condition["Rules"]]
     return ConditionResult("SUCCEEDED" if all(r.succeeded for r in rules) else condition["Result"], rules)

@@ -28,7 +28,10 @@ from localaws.models.base import Model
 
 
 def _ingress_from_itself(group_id: str, account: str) -> dict[str, Any]:
-    return {"GroupId": group_id, "IpPermissions": [{"UserIdGroupPairs": [{"GroupId": group_id, "UserId": account}], "IpProtocol": "-1"}]}
+    return {
+        "GroupId": group_id,
+        "IpPermissions": [{"UserIdGroupPairs": [{"GroupId": group_id, "UserId": account}], "IpProtocol": "-1"}],
+    }
 
 
 def _egress_to_anywhere(group_id: str) -> dict[str, Any]:
@@ -124,7 +127,7 @@ _original_resource_class_from_type = parsing.resource_class_from_type
 def _resource_class_from_type(resource_type: str) -> Any:
     """moto sends every `Custom::` type to its Lambda-invoking model; the ones modelled here come here instead."""
     for model in MODELS:
-        if model.TYPE == resource_type:
+        if resource_type == model.TYPE:
             return model
     return _original_resource_class_from_type(resource_type)
 

@@ -82,8 +82,14 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[dict[str, st
         found = []
         for key, value in expected.items():
             if not isinstance(actual, dict) or key not in actual:
-                found.append({"PropertyPath": f"{path}/{key}", "ExpectedValue": _text(value), "ActualValue": "null",
-                              "DifferenceType": "REMOVE"})  # fmt: skip
+                found.append(
+                    {
+                        "PropertyPath": f"{path}/{key}",
+                        "ExpectedValue": _text(value),
+                        "ActualValue": "null",
+                        "DifferenceType": "REMOVE",
+                    }
+                )
             else:
                 found += differences(value, actual[key], f"{path}/{key}")
         return found
@@ -91,8 +97,14 @@ def differences(expected: Any, actual: Any, path: str = "") -> list[dict[str, st
         return [d for index, item in enumerate(expected) for d in differences(item, actual[index], f"{path}/{index}")]
     if _text(expected) == _text(actual) or str(expected).lower() == str(actual).lower():
         return []
-    return [{"PropertyPath": path, "ExpectedValue": _text(expected), "ActualValue": _text(actual),
-             "DifferenceType": "NOT_EQUAL"}]  # fmt: skip
+    return [
+        {
+            "PropertyPath": path,
+            "ExpectedValue": _text(expected),
+            "ActualValue": _text(actual),
+            "DifferenceType": "NOT_EQUAL",
+        }
+    ]
 
 
 def _resource_drift(stack: Any, logical_id: str, resource_json: dict[str, Any], now: Any) -> dict[str, Any]:
@@ -128,7 +140,9 @@ def _resource_drift(stack: Any, logical_id: str, resource_json: dict[str, Any], 
 def detect(stack: Any) -> dict[str, Any]:
     """One drift detection of ``stack``: the detection status, with every resource's drift."""
     now = utcnow()
-    drifts = [_resource_drift(stack, name, body, now) for name, body in stack.template_dict.get("Resources", {}).items()]
+    drifts = [
+        _resource_drift(stack, name, body, now) for name, body in stack.template_dict.get("Resources", {}).items()
+    ]
     drifted = sum(1 for d in drifts if d["StackResourceDriftStatus"] in ("MODIFIED", "DELETED"))
     stack.drift_information = {"StackDriftStatus": "DRIFTED" if drifted else "IN_SYNC", "LastCheckTimestamp": now}
     return {

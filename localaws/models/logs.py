@@ -24,7 +24,9 @@ def _create_log_group(
     props = cloudformation_json["Properties"]
     tags = {tag["Key"]: tag["Value"] for tag in props.get("Tags", [])}
     options: dict[str, Any] = {"RetentionInDays": props.get("RetentionInDays"), "kmsKeyId": props.get("KmsKeyId")}
-    return logs_backends[account_id][region_name].create_log_group(props.get("LogGroupName", resource_name), tags, **options)
+    return logs_backends[account_id][region_name].create_log_group(
+        props.get("LogGroupName", resource_name), tags, **options
+    )
 
 
 def _update_log_group(

@@ -41,8 +41,17 @@ CATALOGUE: dict[str, Any] = {
     "postgres_auto_upgrade": {"15.15": "15.18", "15.16": "15.18", "15.17": "15.18", "16.11": "16.13", "16.12": "16.13"},
     "instance_classes": ("db.t4g.micro", "db.t4g.small", "db.t4g.medium", "db.m7g.large", "db.r7g.large"),
     "redis": ("6.2", "7.0", "7.1"),
-    "cache_node_types": ("cache.t4g.micro", "cache.t4g.small", "cache.t4g.medium", "cache.m7g.large", "cache.r7g.large"),
-    "default_quotas": {("vpc", "L-F678F1CE"): ("VPCs per Region", 5.0), ("ec2", "L-0263D0A3"): ("EC2-VPC Elastic IPs", 5.0)},
+    "cache_node_types": (
+        "cache.t4g.micro",
+        "cache.t4g.small",
+        "cache.t4g.medium",
+        "cache.m7g.large",
+        "cache.r7g.large",
+    ),
+    "default_quotas": {
+        ("vpc", "L-F678F1CE"): ("VPCs per Region", 5.0),
+        ("ec2", "L-0263D0A3"): ("EC2-VPC Elastic IPs", 5.0),
+    },
 }
 
 

@@ -8,8 +8,9 @@ vanishes from the stack. And it accepts an update that changes nothing. Here, pe
   as cfn-lint bundles them: the same source `preflight.review` decides replacements from), or whose type changed, is
   replaced: a new one is created (a new physical id), the old one deleted in the cleanup phase; a custom-named
   resource cannot be replaced without a new name (CloudFormation's own error);
-- otherwise it is updated in place through the type's update model; a type with none fails the update, naming the
-  type and the properties, instead of dropping the change;
+- otherwise it is updated in place through the type's update model; a type with none, or a change of a property its
+  model does not update (`IN_PLACE_PROPERTIES`), fails the update, naming the type and the properties, instead of
+  dropping the change;
 - a resource whose properties refer (Ref, Fn::GetAtt, Fn::Sub) to a replaced one is updated too (its values changed),
   replaced itself when the reference sits in a create-only property;
 - `UpdateStack` with the deployed template, parameters and tags fails with CloudFormation's
@@ -30,6 +31,11 @@ from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
 from moto.core.utils import utcnow
+
+from localaws.models import rds
+
+# Types whose update model applies only some properties in place: a change of any other fails the update.
+IN_PLACE_PROPERTIES: dict[str, frozenset[str]] = {"AWS::RDS::DBInstance": frozenset(rds.IN_PLACE)}
 
 
 @cache
@@ -105,10 +111,11 @@ def _update_one(
         return "replace"
     if not changed:
         return "none"  # metadata, DependsOn or policies only: no resource changes
-    if not _has_update(resource_class):
+    unmodelled = changed - IN_PLACE_PROPERTIES.get(new["Type"], frozenset(changed))
+    if not _has_update(resource_class) or unmodelled:
         raise ValidationError(
             message=f"localaws has no in-place update model for {new['Type']} ({logical_id}); it would change "
-            f"{', '.join(sorted(changed))}"
+            f"{', '.join(sorted(unmodelled or changed))}"
         )
     updated = parsing.parse_and_update_resource(
         logical_id, new, self, account_id=self._account_id, region_name=self._region_name

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+from botocore.config import Config
 
 from platform_config.naming import bootstrap_role_arn
 
@@ -16,14 +17,17 @@ BOOTSTRAP_VERSION = "33"  # the version the pinned aws-cdk CLI's bootstrap templ
 
 class EndpointSession(boto3.Session):
     """A boto3 session whose clients all talk to one endpoint (the emulator), including the STS clients botocore's
-    credential refresh creates from it."""
+    credential refresh creates from it. With ``validate`` off, botocore's client-side parameter checks are skipped
+    (a compressed-time scenario asks STS for credentials shorter than AWS's 900-second minimum; moto honours them)."""
 
-    def __init__(self, endpoint_url: str, **kwargs: Any) -> None:
+    def __init__(self, endpoint_url: str, validate: bool = True, **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.endpoint_url = endpoint_url
+        self.endpoint_url, self.validate = endpoint_url, validate
 
     def client(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
         kwargs.setdefault("endpoint_url", self.endpoint_url)
+        if not self.validate:
+            kwargs["config"] = Config(parameter_validation=False).merge(kwargs.get("config") or Config())
         return super().client(*args, **kwargs)
 
 
@@ -41,9 +45,10 @@ class Account:
     def endpoint(self) -> str:
         return self.env["AWS_ENDPOINT_URL"]
 
-    def session(self) -> EndpointSession:
+    def session(self, validate: bool = True) -> EndpointSession:
         return EndpointSession(
             self.endpoint,
+            validate,
             aws_access_key_id=self.env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=self.env["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=self.env.get("AWS_SESSION_TOKEN"),

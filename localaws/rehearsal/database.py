@@ -36,10 +36,14 @@ class LocalDatabase:
     def play_instance(self, account: Account, identifier: str, master_secret_arn: str) -> None:
         """Create what RDS creates with the instance: the master user and the initial database."""
         instance = account.client("rds").describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]
-        secret = json.loads(account.client("secretsmanager").get_secret_value(SecretId=master_secret_arn)["SecretString"])
+        secret = json.loads(
+            account.client("secretsmanager").get_secret_value(SecretId=master_secret_arn)["SecretString"]
+        )
         if secret["username"] != instance["MasterUsername"]:
-            raise RuntimeError(f"{master_secret_arn} is for {secret['username']}, {identifier}'s master is "
-                               f"{instance['MasterUsername']}")  # fmt: skip
+            raise RuntimeError(
+                f"{master_secret_arn} is for {secret['username']}, {identifier}'s master is "
+                f"{instance['MasterUsername']}"
+            )
         self.identifier, self.name = identifier, instance.get("DBName") or "postgres"
         self.master_username, self.master_password = instance["MasterUsername"], secret["password"]
         with psycopg.connect(**self.server.conninfo(), autocommit=True) as conn:
@@ -48,8 +52,11 @@ class LocalDatabase:
                     sql.Identifier(self.master_username), sql.Literal(self.master_password)
                 )
             )
-            conn.execute(sql.SQL("CREATE DATABASE {} OWNER {}").format(sql.Identifier(self.name),
-                                                                       sql.Identifier(self.master_username)))  # fmt: skip
+            conn.execute(
+                sql.SQL("CREATE DATABASE {} OWNER {}").format(
+                    sql.Identifier(self.name), sql.Identifier(self.master_username)
+                )
+            )
 
     @property
     def port(self) -> int:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import copy
 import itertools
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -47,13 +48,17 @@ SENSORS = 10
 
 def _readings(prefix: str, second: int, start: datetime) -> list[dict[str, Any]]:
     ts = (start + timedelta(seconds=second)).isoformat().replace("+00:00", "Z")
-    return [{"sensorId": f"{prefix}-{n:02d}", "timestamp": ts, "temperature": 20.0 + n, "humidity": 50.0}
-            for n in range(SENSORS)]  # fmt: skip
+    return [
+        {"sensorId": f"{prefix}-{n:02d}", "timestamp": ts, "temperature": 20.0 + n, "humidity": 50.0}
+        for n in range(SENSORS)
+    ]
 
 
 def _stored(stage: Stage, prefix: str) -> int:
     with stage.database.master() as conn:
-        return int(conn.execute("SELECT count(*) FROM readings WHERE sensor_id LIKE %s", (f"{prefix}-%",)).fetchone()[0])
+        return int(
+            conn.execute("SELECT count(*) FROM readings WHERE sensor_id LIKE %s", (f"{prefix}-%",)).fetchone()[0]
+        )
 
 
 def _end_app_sessions(stage: Stage, base_user: str) -> int:
@@ -72,11 +77,13 @@ def rotation(stage: Stage) -> list[str]:
     secrets = stage.account.client("secretsmanager")
     arn = stage.outputs["DatabaseAppSecretArn"]
     original = json.loads(secrets.get_secret_value(SecretId=arn)["SecretString"])
-    processes = {t.command: t.main for t in stage.ecs.tasks if t.main.process.poll() is None}
-    check({"consume", "serve"} <= set(processes), f"consume and serve must run before the rotation: {set(processes)}")
-    pids = {command: p.process.pid for command, p in processes.items()}
+    tasks = [t for t in stage.ecs.tasks if t.main.process.poll() is None]
+    check(
+        {"consume", "serve"} <= {t.command for t in tasks}, f"consume and serve must run: {[t.command for t in tasks]}"
+    )
+    pids = {t.task_arn: t.main.process.pid for t in tasks}
     prefix, start = f"rotation-{int(time.time())}", datetime.now(UTC).replace(microsecond=0) - timedelta(minutes=5)
-    produced, answers, stop = [0], [], threading.Event()
+    produced, answers, errors, stop = [0], [], [], threading.Event()
 
     def produce() -> None:
         kinesis = stage.account.session().client("kinesis")
@@ -86,7 +93,9 @@ def rotation(stage: Stage) -> list[str]:
             batch = _readings(prefix, second, start)
             records = [{"Data": json.dumps(r).encode(), "PartitionKey": r["sensorId"]} for r in batch]
             answer = kinesis.put_records(StreamName=stage.outputs["StreamName"], Records=records)
-            check(answer["FailedRecordCount"] == 0, f"Kinesis refused {answer['FailedRecordCount']} records")
+            if answer["FailedRecordCount"]:
+                errors.append(f"Kinesis refused {answer['FailedRecordCount']} records")
+                return
             produced[0] += len(batch)
             time.sleep(0.05)
 
@@ -95,15 +104,20 @@ def rotation(stage: Stage) -> list[str]:
             while not stop.is_set():
                 for address in list(stage.ecs.serve_addresses):
                     for path in ("/health/live", f"/sensors/{prefix}-00/readings?limit=1"):
-                        answers.append(http.get(f"http://{address}{path}", timeout=10).status_code)
+                        try:
+                            answers.append(http.get(f"http://{address}{path}", timeout=10).status_code)
+                        except requests.RequestException as error:
+                            answers.append(0)
+                            errors.append(f"serve did not answer {path}: {error}")
                 time.sleep(0.05)
 
     threads = [threading.Thread(target=produce, daemon=True), threading.Thread(target=poll, daemon=True)]
-    for thread in threads:
-        thread.start()
+    threads[0].start()
     users = []
     try:
         wait_until(lambda: _stored(stage, prefix) > 0, 60, message="readings flowing before the rotation")
+        threads[1].start()  # serve answers for the sensor once it has readings
+        wait_until(lambda: len(answers) > 4, 30, message="serve answering before the rotation")
         for number in (1, 2):
             with stage.database.master() as admin:
                 rotate_multi_user(secrets, arn, admin, connect=stage.database.connect)
@@ -116,7 +130,8 @@ def rotation(stage: Stage) -> list[str]:
     finally:
         stop.set()
         for thread in threads:
-            thread.join(30)
+            if thread.is_alive():
+                thread.join(30)
     wait_until(lambda: _stored(stage, prefix) == produced[0], 120, message=f"all {produced[0]} readings stored")
 
     clone = f"{original['username']}_clone"
@@ -127,10 +142,11 @@ def rotation(stage: Stage) -> list[str]:
     except psycopg.OperationalError as error:
         refused = str(error)
     check("password authentication failed" in refused, "the password both processes started with still works")
-    check({c: p.process.pid for c, p in processes.items()} == pids, "a process was restarted")
-    check(all(p.process.poll() is None for p in processes.values()), "a process died during the rotation")
+    check(not errors, f"while the rotations ran: {errors[:3]}")
+    check({t.task_arn: t.main.process.pid for t in tasks} == pids, "a process was restarted")
+    check(all(t.main.process.poll() is None for t in tasks), "a process died during the rotation")
     reread = "database credentials re-read after an authentication failure"
-    check(all(reread in p.output() for p in processes.values()), "a process did not re-read the rotated secret")
+    check(all(reread in t.main.output() for t in tasks), "a process did not re-read the rotated secret")
     check(len(answers) > 20 and set(answers) == {200}, f"serve answered {sorted(set(answers))} ({len(answers)} polls)")
     return [
         f"AWSCURRENT moved {original['username']} -> {users[0]} -> {users[1]}; the first password is refused",
@@ -150,11 +166,15 @@ def scale_out(stage: Stage) -> list[str]:
     stage.account.client("ecs").update_service(cluster=cluster, service=service, desiredCount=maximum)
     started = stage.ecs.reconcile(cluster, service)
     described = stage.account.client("ecs").describe_services(cluster=cluster, services=[service])["services"][0]
-    check(described["desiredCount"] == described["runningCount"] == maximum,
-          f"serve: desired {described['desiredCount']}, running {described['runningCount']}, maximum {maximum}")  # fmt: skip
+    check(
+        described["desiredCount"] == described["runningCount"] == maximum,
+        f"serve: desired {described['desiredCount']}, running {described['runningCount']}, maximum {maximum}",
+    )
     suite = stage.suite("day2-scale-out", *SMOKE)
-    check(suite.ok, f"smoke suite at {maximum} serve tasks: {suite.passed} passed, {suite.failed} failed\n"
-                    f"{suite.output[-3000:]}")  # fmt: skip
+    check(
+        suite.ok,
+        f"smoke suite at {maximum} serve tasks: {suite.passed} passed, {suite.failed} failed\n{suite.output[-3000:]}",
+    )
     return [
         f"serve scaled to its maximum {maximum} ({len(started)} task(s) started, {described['runningCount']} running)",
         f"smoke suite: {suite.passed} passed, 0 failed",
@@ -163,16 +183,22 @@ def scale_out(stage: Stage) -> list[str]:
 
 def _stateful_ids(stage: Stage) -> dict[str, str]:
     resources = stage.account.client("cloudformation").list_stack_resources(StackName=stage.stack_name)
-    return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources["StackResourceSummaries"]
-            if r["ResourceType"] in STATEFUL_TYPES}  # fmt: skip
+    return {
+        r["LogicalResourceId"]: r["PhysicalResourceId"]
+        for r in resources["StackResourceSummaries"]
+        if r["ResourceType"] in STATEFUL_TYPES
+    }
 
 
 def next_push_template(template: dict[str, Any]) -> tuple[dict[str, Any], str, float]:
     """The next push: the first named alarm's threshold doubled, and a new output. Returns the template, the alarm's
     name and its new threshold."""
     changed = copy.deepcopy(template)
-    alarm = next(r["Properties"] for r in changed["Resources"].values()
-                 if r["Type"] == "AWS::CloudWatch::Alarm" and "AlarmName" in r.get("Properties", {}))  # fmt: skip
+    alarm = next(
+        r["Properties"]
+        for r in changed["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm" and "AlarmName" in r.get("Properties", {})
+    )
     alarm["Threshold"] = float(alarm["Threshold"]) * 2
     topic = next(k for k, r in changed["Resources"].items() if r["Type"] == "AWS::SNS::Topic")
     changed["Outputs"]["AlarmTopicArn"] = {"Description": "The platform's alarm topic", "Value": {"Ref": topic}}
@@ -190,7 +216,9 @@ def next_push(stage: Stage) -> list[str]:
     replaced = {k: (v, after.get(k)) for k, v in before.items() if after.get(k) != v}
     check(len(before) >= 8 and not replaced, f"stateful resources replaced: {replaced}")
     suite = stage.suite("day2-next-push")
-    check(suite.ok, f"full suite after the update: {suite.passed} passed, {suite.failed} failed\n{suite.output[-3000:]}")
+    check(
+        suite.ok, f"full suite after the update: {suite.passed} passed, {suite.failed} failed\n{suite.output[-3000:]}"
+    )
     refused = ""
     try:
         stage.deploy(template)
@@ -208,37 +236,53 @@ def minor_upgrade(stage: Stage) -> list[str]:
     rds, identifier = stage.account.client("rds"), stage.outputs["DatabaseIdentifier"]
     running = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["EngineVersion"]
     versions = rds.describe_db_engine_versions(Engine="postgres", EngineVersion=running)["DBEngineVersions"]
-    target = next(t["EngineVersion"] for v in versions for t in v["ValidUpgradeTarget"]
-                  if t["AutoUpgrade"] and not t["IsMajorVersionUpgrade"])  # fmt: skip
+    target = next(
+        t["EngineVersion"]
+        for v in versions
+        for t in v["ValidUpgradeTarget"]
+        if t["AutoUpgrade"] and not t["IsMajorVersionUpgrade"]
+    )
     rds.modify_db_instance(DBInstanceIdentifier=identifier, EngineVersion=target, ApplyImmediately=True)
     now = rds.describe_db_instances(DBInstanceIdentifier=identifier)["DBInstances"][0]["EngineVersion"]
     check(now == target != running, f"{identifier} runs {now}, expected the upgrade {running} -> {target}")
     preflight = subprocess.run(
         [sys.executable, "-m", "preflight", "--env", stage.settings.name],
-        cwd=REPO_ROOT, env={**_clean_env(), **stage.account.env}, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        cwd=REPO_ROOT,
+        env={**_clean_env(), **stage.account.env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     (stage.workdir / "day2-preflight.log").write_text(preflight.stdout + preflight.stderr)
-    check(preflight.returncode == 0, f"pre-flight after the upgrade exited {preflight.returncode}:\n{preflight.stdout}"
-                                     f"{preflight.stderr}")  # fmt: skip
+    check(
+        preflight.returncode == 0,
+        f"pre-flight after the upgrade exited {preflight.returncode}:\n{preflight.stdout}{preflight.stderr}",
+    )
     suite = stage.suite("day2-minor-upgrade", *SMOKE)
     check(suite.ok, f"smoke suite on {target}: {suite.passed} passed, {suite.failed} failed\n{suite.output[-3000:]}")
     version_line = next((line for line in preflight.stdout.splitlines() if "postgres-version" in line), "")
-    return [f"RDS upgraded {identifier} {running} -> {target}", f"pre-flight passed: {version_line}",
-            f"smoke suite: {suite.passed} passed, 0 failed"]  # fmt: skip
+    return [
+        f"RDS upgraded {identifier} {running} -> {target}",
+        f"pre-flight passed: {version_line}",
+        f"smoke suite: {suite.passed} passed, 0 failed",
+    ]
 
 
 def _clean_env() -> dict[str, str]:
-    import os
-
+    """This process's environment without its own AWS settings (the account's are passed explicitly)."""
     return {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+
+
+NAMES = (
+    "day2-1 credentials rotate while readings flow",
+    "day2-2 serve scales out to its maximum",
+    "day2-3 the next push updates the stack in place",
+    "day2-4 RDS upgrades the minor version",
+    "day2-5 health gates as CodePipeline evaluates them",
+)
 
 
 def scenarios(stage: Stage) -> list[ScenarioResult]:
     """Every day-2 scenario, in the order a month brings them."""
-    return [
-        play("day2-1 credentials rotate while readings flow", lambda: rotation(stage)),
-        play("day2-2 serve scales out to its maximum", lambda: scale_out(stage)),
-        play("day2-3 the next push updates the stack in place", lambda: next_push(stage)),
-        play("day2-4 RDS upgrades the minor version", lambda: minor_upgrade(stage)),
-        play("day2-5 health gates as CodePipeline evaluates them", lambda: gates.health_gates(stage)),
-    ]
+    plays = (rotation, scale_out, next_push, minor_upgrade, gates.health_gates)
+    return [play(name, lambda scenario=scenario: scenario(stage)) for name, scenario in zip(NAMES, plays, strict=True)]

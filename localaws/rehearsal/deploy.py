@@ -44,13 +44,19 @@ def stage_stacks(assembly: CloudAssembly, deployment: str) -> list[StageStack]:
         own = next(item for item in manifest.values() if item.get("displayName") == artifact.path)
         ids = {key: item.get("displayName") or "" for key, item in manifest.items()}
         dependencies = tuple(ids[d] for d in own.get("dependencies", []) if ids.get(d, "").startswith(prefix))
-        assets = [artifact.template_file.parent / manifest[d]["properties"]["file"] for d in own.get("dependencies", [])
-                  if manifest.get(d, {}).get("type") == "cdk:asset-manifest"]  # fmt: skip
+        assets = [
+            artifact.template_file.parent / manifest[d]["properties"]["file"]
+            for d in own.get("dependencies", [])
+            if manifest.get(d, {}).get("type") == "cdk:asset-manifest"
+        ]
         stacks[artifact.path] = StageStack(artifact, assets[0] if assets else None, dependencies)
     ordered: list[StageStack] = []
     while len(ordered) < len(stacks):
-        ready = [s for s in stacks.values() if s not in ordered and all(d in {o.artifact.path for o in ordered}
-                                                                          for d in s.dependencies)]  # fmt: skip
+        ready = [
+            s
+            for s in stacks.values()
+            if s not in ordered and all(d in {o.artifact.path for o in ordered} for d in s.dependencies)
+        ]
         if not ready:
             raise ValueError(f"circular stack dependencies in {prefix}")
         ordered += sorted(ready, key=lambda s: s.artifact.path)

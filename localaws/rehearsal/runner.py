@@ -16,7 +16,7 @@ from botocore.credentials import ReadOnlyCredentials
 from localaws.api_gateway import ApiGatewayDataPlane
 from localaws.rehearsal.account import Account
 from localaws.rehearsal.database import LocalDatabase
-from localaws.rehearsal.deploy import deploy_stage, stage_stacks
+from localaws.rehearsal.deploy import deploy_stage
 from localaws.rehearsal.scenarios import ScenarioResult, summary
 from localaws.rehearsal.stage import Stage
 from localaws.rehearsal.suite import SuiteResult
@@ -27,6 +27,20 @@ from platform_config.assembly import CloudAssembly
 from platform_config.naming import BOOTSTRAP_QUALIFIER, stack_name
 
 Scenarios = Callable[[Stage], list[ScenarioResult]]
+# What the rehearsal reads of the platform stack to play its servers, tasks and API.
+NEEDED_OUTPUTS = (
+    "DatabaseIdentifier",
+    "DatabaseSecretArn",
+    "RedisAuthTokenSecretArn",
+    "ClusterName",
+    "ConsumeServiceName",
+    "ServeServiceName",
+    "LoadBalancerDnsName",
+)
+
+
+class RehearsalStopped(RuntimeError):
+    """The stage could not be played; the message says why."""
 
 
 @dataclass
@@ -99,14 +113,18 @@ def rehearse(
         moto = stack.enter_context(_started(MotoServer(log_path=workdir / "moto.log")))
         database = LocalDatabase.start()
         stack.callback(database.close)
-        pipeline = Account(aws_environment(moto.endpoint, platform.region), "pipeline", platform.region,
-                           BOOTSTRAP_QUALIFIER)  # fmt: skip
+        pipeline = Account(
+            aws_environment(moto.endpoint, platform.region), "pipeline", platform.region, BOOTSTRAP_QUALIFIER
+        )
         account = Account(pipeline.env, platform.account, platform.region, BOOTSTRAP_QUALIFIER).assume("deploy")
         account.bootstrap()
         step = time.monotonic()
         deployed = template or platform.template
         outputs = deploy_stage(account, assembly, environment, {platform.name: deployed})[platform.name]
         timings["deploy"] = time.monotonic() - step
+        missing = [name for name in NEEDED_OUTPUTS if not outputs.get(name)]
+        if missing:
+            raise RehearsalStopped(f"{platform.name} has no outputs {', '.join(missing)}: the stage cannot be played")
 
         database.play_instance(account, outputs["DatabaseIdentifier"], outputs["DatabaseSecretArn"])
         token = account.client("secretsmanager").get_secret_value(SecretId=outputs["RedisAuthTokenSecretArn"])
@@ -122,8 +140,21 @@ def rehearse(
         )
         targets = {outputs["LoadBalancerDnsName"]: ecs.serve_addresses}
         api = stack.enter_context(_started(ApiGatewayDataPlane(account.env, targets, credentials)))
-        stage = Stage(assembly, config, settings, pipeline, account, database, redis, ecs, api, workdir,
-                      platform.name, deployed, outputs)  # fmt: skip
+        stage = Stage(
+            assembly,
+            config,
+            settings,
+            pipeline,
+            account,
+            database,
+            redis,
+            ecs,
+            api,
+            workdir,
+            platform.name,
+            deployed,
+            outputs,
+        )
         step = time.monotonic()
         suite = stage.suite("integration", *pytest_args)
         timings["integration"] = time.monotonic() - step
@@ -136,6 +167,3 @@ def rehearse(
     timings["total"] = time.monotonic() - started
     result.timings = timings
     return result
-
-
-__all__ = ["RehearsalResult", "rehearse", "stage_stacks"]

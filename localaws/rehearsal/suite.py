@@ -45,15 +45,24 @@ def run_suite(env: dict[str, str], report: Path, *pytest_args: str, timeout: flo
     suite_env.pop("STACK_NAME", None)
     result = subprocess.run(
         [
-            sys.executable, "-m", "pytest", "tests/integration", "-p", "no:cacheprovider",
-            "-q", "-rfE", "--no-header", f"--junitxml={report}", *pytest_args,
+            sys.executable,
+            "-m",
+            "pytest",
+            "tests/integration",
+            "-p",
+            "no:cacheprovider",
+            "-q",
+            "-rfE",
+            "--no-header",
+            f"--junitxml={report}",
+            *pytest_args,
         ],
         cwd=REPO_ROOT,
         env=suite_env,
         capture_output=True,
         text=True,
         timeout=timeout,
-    )  # fmt: skip
+    )
     output = result.stdout + result.stderr
     report.with_suffix(".log").write_text(output)
     passed, failed = count(report)

@@ -93,7 +93,9 @@ class LocalEcs:
             task.address = f"{LOOPBACK}:{env['PORT']}"
         return process
 
-    def _run_dependencies(self, task: LocalTask, containers: dict[str, Any], container: dict[str, Any], index: int) -> None:
+    def _run_dependencies(
+        self, task: LocalTask, containers: dict[str, Any], container: dict[str, Any], index: int
+    ) -> None:
         for dependency in container.get("dependsOn", []):
             needed, condition = containers[dependency["containerName"]], dependency["condition"]
             self._run_dependencies(task, containers, needed, index)
@@ -103,8 +105,10 @@ class LocalEcs:
             code = process.wait(INIT_TIMEOUT_SECONDS)
             if condition == "SUCCESS" and code != 0:
                 tail = process.output()[-2000:]
-                raise TaskFailed(f"{task.service}: container {needed['name']} exited {code}, so {container['name']} "
-                                 f"never started (dependency condition SUCCESS not met):\n{tail}")  # fmt: skip
+                raise TaskFailed(
+                    f"{task.service}: container {needed['name']} exited {code}, so {container['name']} "
+                    f"never started (dependency condition SUCCESS not met):\n{tail}"
+                )
 
     def run(self, cluster: str, service: dict[str, Any]) -> LocalTask:
         """One task of ``service``: registered with ECS, its init containers run to completion, then the essential

@@ -114,6 +114,9 @@ def main(argv: list[str] | None = None, session: Any | None = None) -> int:
         return 2
     try:
         return max(run(config, name, args.cdk_out, args.reports, clients) for name in names)
+    except FileNotFoundError as error:  # no cloud assembly in --cdk-out: invalid input, not a guard stop (1)
+        print(error, file=sys.stderr)
+        return 2
     except (BotoCoreError, ClientError) as error:
         print(f"Could not read the deployed stacks of {args.env}: {error}; run with its credentials.", file=sys.stderr)
         return 3

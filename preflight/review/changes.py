@@ -1,8 +1,10 @@
 """What a new template changes in a deployed stack, resource by resource, as CloudFormation will apply it.
 
 A resource is added, removed, or modified in the properties whose values differ; a modification replaces it when a
-create-only property changes, or when a create-only property refers (Ref, Fn::GetAtt, Fn::Sub) to a resource that is
-itself replaced, since its value then changes at deployment. Metadata, DependsOn and deletion policies change no
+create-only property changes, or when a create-only property refers (Ref, Fn::GetAtt, Fn::Sub) to the identity (Ref,
+ARN, id) of a resource that is itself replaced, since its value then changes at deployment; a reference to another
+attribute of a replaced resource (an endpoint's port) may replace it, as CloudFormation's change sets say
+"Conditional". Metadata, DependsOn and deletion policies change no
 resource and are not counted. IAM (roles, policies, key policies) and network (security groups, their rules, network
 ACLs) changes are flagged for review.
 """
@@ -81,24 +83,33 @@ def _path(resource: dict[str, Any], logical_id: str) -> str:
     return "/".join(inner) or logical_id
 
 
-def _references(value: Any) -> set[str]:
-    """Logical ids a property value refers to."""
-    found: set[str] = set()
+def _references(value: Any) -> set[tuple[str, str]]:
+    """(logical id, attribute) of each resource a property value refers to; the attribute is "" for a Ref."""
+    found: set[tuple[str, str]] = set()
     if isinstance(value, dict):
         if "Ref" in value and isinstance(value["Ref"], str) and not value["Ref"].startswith("AWS::"):
-            found.add(value["Ref"])
+            found.add((value["Ref"], ""))
         if "Fn::GetAtt" in value:
             target = value["Fn::GetAtt"]
-            found.add(target[0] if isinstance(target, list) else str(target).split(".")[0])
+            name, _, attribute = (".".join(target) if isinstance(target, list) else str(target)).partition(".")
+            found.add((name, attribute))
         if "Fn::Sub" in value:
             text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-            found.update(part.split("}")[0].split(".")[0] for part in text.split("${")[1:])
+            for part in text.split("${")[1:]:
+                name, _, attribute = part.split("}")[0].partition(".")
+                found.add((name, attribute))
         for item in value.values():
             found |= _references(item)
     elif isinstance(value, list):
         for item in value:
             found |= _references(item)
     return found
+
+
+def _identity(attribute: str) -> bool:
+    """Whether a reference yields the resource's identity (Ref, its ARN or id), which a replacement always changes;
+    other attributes (an endpoint's port, say) may keep their value, as CloudFormation's "Conditional" says."""
+    return attribute == "" or attribute.endswith(("Arn", "Id"))
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -139,7 +150,8 @@ def diff(deployed: dict[str, Any] | None, new: dict[str, Any], *, stack: str, re
 
 
 def _propagate_replacements(changes: dict[str, ResourceChange], resources: dict[str, Any], region: str) -> None:
-    """A create-only property that refers to a replaced resource gets a new value at deployment: replaced too."""
+    """A create-only property that refers to a replaced resource gets a new value at deployment: replaced too when it
+    refers to the resource's identity, else it may be."""
     replaced = {i for i, c in changes.items() if c.replacement == YES or c.action == "Remove"}
     while True:
         added = False
@@ -148,19 +160,36 @@ def _propagate_replacements(changes: dict[str, ResourceChange], resources: dict[
             if logical_id in replaced or (current is not None and current.action == "Add"):
                 continue
             create_only = immutability(region, resource["Type"]).create_only
-            causes = tuple(
-                f"{name} -> {target}"
+            references = [
+                (name, target, attribute)
                 for name, value in sorted(resource.get("Properties", {}).items())
                 if name in create_only
-                for target in sorted(_references(value) & replaced)
+                for target, attribute in sorted(_references(value))
+                if target in replaced
+            ]
+            if not references:
+                continue
+            definite = any(_identity(attribute) for _, _, attribute in references)
+            if current is not None and (current.replacement == MAYBE and not definite):
+                continue  # already known to be a possible replacement
+            causes = tuple(
+                dict.fromkeys(
+                    f"{name} -> {target}" + (f".{attribute}" if attribute else "")
+                    for name, target, attribute in references
+                    if _identity(attribute) == definite
+                )
             )
-            if causes:
-                properties = tuple(
-                    sorted({*(current.properties if current else ()), *(c.split(" ")[0] for c in causes)})
-                )
-                changes[logical_id] = ResourceChange(
-                    logical_id, _path(resource, logical_id), resource["Type"], "Modify", properties, YES, causes
-                )
+            properties = tuple(sorted({*(current.properties if current else ()), *(c.split(" ")[0] for c in causes)}))
+            changes[logical_id] = ResourceChange(
+                logical_id,
+                _path(resource, logical_id),
+                resource["Type"],
+                "Modify",
+                properties,
+                YES if definite else MAYBE,
+                causes,
+            )
+            if definite:
                 replaced.add(logical_id)
                 added = True
         if not added:
