@@ -112,7 +112,7 @@ def report(
     )
     if drifts and sns is not None and topic_arn:
         subject = f"Drift in {deployment.name}: {len(drifts)} resource(s) changed outside git"
-        sns.publish(TopicArn=topic_arn, Subject=subject[:100], Message=text)
+        sns.publish(TopicArn=topic_arn, Subject=subject[:99], Message=text)  # SNS: under 100 characters
     return text
 
 

@@ -90,6 +90,7 @@ def _database(template: dict[str, Any]) -> dict[str, Any]:
 def create_only_guarded(stage: Stage) -> list[str]:
     cloudformation = stage.account.client("cloudformation")
     before = cloudformation.describe_stacks(StackName=stage.stack_name)["Stacks"][0]
+    physical_before = _database_physical_id(stage)
     database = stage.outputs["DatabaseIdentifier"]
     template = copy.deepcopy(stage.template)
     _database(template)["DBInstanceIdentifier"] = f"{database}-renamed"
@@ -109,13 +110,24 @@ def create_only_guarded(stage: Stage) -> list[str]:
         _database(deployed if isinstance(deployed, dict) else json.loads(deployed))["DBInstanceIdentifier"] == database,
         "the deployed template changed",
     )
+    check(_database_physical_id(stage) == physical_before == database, "the database's physical id changed")
     instances = stage.account.client("rds").describe_db_instances()["DBInstances"]
     check([i["DBInstanceIdentifier"] for i in instances] == [database], f"databases now: {instances}")
     return [
         f"guard: {stop}",
-        f"{stage.stack_name} not updated (LastUpdatedTime {before.get('LastUpdatedTime')}); "
-        f"{database} is still the one database",
+        f"{stage.stack_name} not updated (LastUpdatedTime {before.get('LastUpdatedTime')}); the database's physical "
+        f"id is still {database}, the one database",
     ]
+
+
+def _database_physical_id(stage: Stage) -> str:
+    resources = stage.account.client("cloudformation").list_stack_resources(StackName=stage.stack_name)
+    (physical,) = [
+        r["PhysicalResourceId"]
+        for r in resources["StackResourceSummaries"]
+        if r["ResourceType"] == "AWS::RDS::DBInstance"
+    ]
+    return str(physical)
 
 
 def drift(stage: Stage) -> list[str]:

@@ -37,7 +37,7 @@ class Review:
 
     changes: StackChanges
     stops: list[str]
-    base: str  # the deployed template's fingerprint (preflight.review.base)
+    base: tuple[str, str]  # fingerprints of the deployed and the reviewed template (preflight.review.base)
 
 
 def review(deployment: EnvironmentSettings, environment: str, assembly: CloudAssembly, cloudformation: Any) -> Review:
@@ -47,7 +47,7 @@ def review(deployment: EnvironmentSettings, environment: str, assembly: CloudAss
     changes = diff(before, stack.template, stack=stack.name, region=deployment.region)
     setting = f"environments.{environment}.review.allow_replacements"
     stops = violations(changes, deployment.review.allow_replacements, setting) if deployment.review.guard else []
-    return Review(changes, stops, template_fingerprint(before))
+    return Review(changes, stops, (template_fingerprint(before), template_fingerprint(stack.template)))
 
 
 def write_reports(directory: Path, name: str, changes: StackChanges, stops: list[str]) -> None:
@@ -108,7 +108,13 @@ def main(argv: list[str] | None = None, session: Any | None = None) -> int:
 
     try:
         config = load_config_file(args.config)
-        names = [env.name for env in config.environments] if args.env == "all" else [config.environment(args.env).name]
+        known = [env.name for env in config.environments]
+        if args.env not in (*known, "all"):  # an environment, whose review covers its every region
+            raise ConfigError(
+                f"Invalid config: environments.{args.env} is not a configured environment; review one of "
+                f"{', '.join(known)} or all."
+            )
+        names = known if args.env == "all" else [args.env]
     except ConfigError as error:
         print(error, file=sys.stderr)
         return 2

@@ -1,11 +1,12 @@
 """What a review was computed against: a fingerprint of each deployment's deployed template, so that an approval can
 only deploy the change it showed.
 
-The review exports REVIEW_BASE (`<deployment>:<sha256 prefix>` per deployment, comma-separated; `none` for a stack not
-deployed yet). After the approval, each deployment's pre-flight runs `python -m preflight.review.base --env
-<deployment> --expect "$REVIEWED_BASE"`, and fails, naming the stack, when its deployed stack is no longer what the
-review saw (another pipeline execution, or someone else, deployed in between): the approval showed a different change
-than the one that would run. Releasing the change again reviews it afresh.
+The review exports REVIEW_BASE (`<deployment>:<deployed>:<reviewed>` per deployment, comma-separated: sha256 prefixes
+of the deployed template, `none` for a stack not deployed yet, and of the template it reviewed). After the approval,
+each deployment's pre-flight runs `python -m preflight.review.base --env <deployment> --expect "$REVIEWED_BASE"`, and
+fails, naming the stack, when its deployed stack is neither (another pipeline execution, or someone else, deployed in
+between): the approval showed a different change than the one that would run, and releasing the change again reviews
+it afresh. A stack that already is the reviewed template (the stage run again after its deployment) passes.
 
 Needs only boto3 (the pre-flight's hash-pinned requirements), not the review's schemas.
 """
@@ -47,26 +48,29 @@ def template_fingerprint(template: dict[str, Any] | None) -> str:
     return hashlib.sha256(json.dumps(template, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def base(fingerprints: dict[str, str]) -> str:
-    """REVIEW_BASE of an environment from each deployment's fingerprint."""
-    return ",".join(f"{name}:{value}" for name, value in sorted(fingerprints.items()))
+def base(fingerprints: dict[str, tuple[str, str]]) -> str:
+    """REVIEW_BASE of an environment from each deployment's (deployed, reviewed) fingerprints."""
+    return ",".join(f"{name}:{deployed}:{reviewed}" for name, (deployed, reviewed) in sorted(fingerprints.items()))
 
 
-def parse(value: str) -> dict[str, str]:
-    pairs = [item.split(":", 1) for item in value.split(",") if item]
-    if not pairs or any(len(pair) != 2 for pair in pairs):
-        raise ValueError(f"REVIEWED_BASE {value!r} is not <deployment>:<fingerprint>[,...] as the review exports it")
-    return dict(pairs)  # type: ignore[arg-type]
+def parse(value: str) -> dict[str, tuple[str, str]]:
+    entries = [item.split(":") for item in value.split(",") if item]
+    if not entries or any(len(entry) != 3 for entry in entries):
+        raise ValueError(
+            f"REVIEWED_BASE {value!r} is not <deployment>:<deployed>:<reviewed>[,...] as the review exports it"
+        )
+    return {name: (deployed, reviewed) for name, deployed, reviewed in entries}
 
 
-def changed_since(expected: dict[str, str], current: dict[str, str]) -> list[str]:
-    """One sentence per deployment whose deployed stack is not the one the review saw."""
+def changed_since(expected: dict[str, tuple[str, str]], current: dict[str, str]) -> list[str]:
+    """One sentence per deployment whose deployed stack is neither what the review saw nor what it reviewed."""
     return [
         f"{stack_name(name)} ({name}) was deployed since its review was approved "
-        f"(reviewed {expected.get(name, 'nothing')}, now {current.get(name, 'nothing')}): the approval showed another "
-        "change than this one would make; release the change again to review it afresh."
+        f"(reviewed against {expected[name][0] if name in expected else 'nothing'}, now "
+        f"{current.get(name, 'nothing')}): the approval showed another change than this one would make; release the "
+        "change again to review it afresh."
         for name in sorted(set(expected) | set(current))
-        if expected.get(name) != current.get(name)
+        if current.get(name) not in expected.get(name, ())
     ]
 
 
@@ -80,7 +84,7 @@ def main(argv: list[str] | None = None, clients: Callable[[EnvironmentSettings],
     try:
         config = load_config_file(args.config)
         deployment = config.environment(args.env)
-        expected = {deployment.name: parse(args.expect).get(deployment.name, "nothing")}
+        expected = {name: seen for name, seen in parse(args.expect).items() if name == deployment.name}
     except (ConfigError, ValueError) as error:
         print(error, file=sys.stderr)
         return 2

@@ -61,14 +61,17 @@ class StackChanges:
         return not self.resources and not self.outputs
 
     def summary(self) -> str:
-        """One line: "2 added, 1 modified (1 replaced), 0 removed, 1 IAM/network"."""
+        """One line: "2 added, 1 modified (1 replaced), 0 removed, 1 IAM/network" (", 1 output" when outputs change)."""
         security = sum(1 for c in self.resources if c.security)
         replaced = len(self.replaced)
         modified = self.count("Modify")
-        return (
+        line = (
             f"{self.count('Add')} added, {modified} modified ({replaced} replaced), {self.count('Remove')} removed, "
             f"{security} IAM/network"
         )
+        if self.outputs:
+            line += f", {len(self.outputs)} output{'s' if len(self.outputs) > 1 else ''}"
+        return line
 
 
 def _path(resource: dict[str, Any], logical_id: str) -> str:
@@ -137,7 +140,7 @@ def diff(deployed: dict[str, Any] | None, new: dict[str, Any], *, stack: str, re
         if changed:
             rules = immutability(region, resource["Type"])
             forced = tuple(p for p in changed if p in rules.create_only)
-            maybe = tuple(p for p in changed if p in rules.conditional)
+            maybe = tuple(p for p in changed if p in rules.conditional or not rules.known)
             replacement = YES if forced else MAYBE if maybe else NO
             changes[logical_id] = ResourceChange(
                 logical_id, path, resource["Type"], "Modify", changed, replacement, forced or maybe

@@ -5,10 +5,8 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
-import boto3
 import pytest
 
 from localaws.rehearsal.account import Account
@@ -55,13 +53,6 @@ def deploy(account: Account) -> Callable[..., dict[str, Any]]:
 
 
 def physical_ids(account: Account, stack: str) -> dict[str, str]:
+    """Each resource's physical id by its logical id."""
     resources = account.client("cloudformation").list_stack_resources(StackName=stack)["StackResourceSummaries"]
     return {r["LogicalResourceId"]: r["PhysicalResourceId"] for r in resources}
-
-
-def write(path: Path, document: Any) -> Path:
-    path.write_text(json.dumps(document))
-    return path
-
-
-__all__ = ["REGION", "boto3", "physical_ids", "write"]

@@ -65,22 +65,32 @@ def test_the_fingerprint_ignores_key_order_and_changes_with_any_value(deployed: 
 
 
 def test_review_base_round_trips() -> None:
-    fingerprints = {"prod": "0f1e2d3c4b5a6978", "prod-eu-west-1": NOT_DEPLOYED}
+    fingerprints = {
+        "prod": ("0f1e2d3c4b5a6978", "8796a5b4c3d2e1f0"),
+        "prod-eu-west-1": (NOT_DEPLOYED, "1111222233334444"),
+    }
     assert parse(base(fingerprints)) == fingerprints
 
 
-@pytest.mark.parametrize("value", ["", "prod", "prod:0f1e2d3c4b5a6978,staging"])
+@pytest.mark.parametrize("value", ["", "prod", "prod:0f1e2d3c4b5a6978", "prod:a:b,staging", "prod:a:b:c"])
 def test_a_malformed_review_base_is_refused(value: str) -> None:
     with pytest.raises(ValueError, match="REVIEWED_BASE"):
         parse(value)
 
 
 def test_changed_since_names_each_deployment_whose_stack_moved() -> None:
-    assert changed_since({"prod": "aaaa"}, {"prod": "aaaa"}) == []
-    (problem,) = changed_since({"prod": "aaaa", "staging": "cccc"}, {"prod": "bbbb", "staging": "cccc"})
+    assert changed_since({"prod": ("aaaa", "ffff")}, {"prod": "aaaa"}) == []
+    (problem,) = changed_since(
+        {"prod": ("aaaa", "ffff"), "staging": ("cccc", "eeee")}, {"prod": "bbbb", "staging": "cccc"}
+    )
     assert "Prod-Platform" in problem
     assert "aaaa" in problem and "bbbb" in problem
     assert "\n" not in problem
+
+
+def test_a_stack_that_already_is_the_reviewed_template_passes() -> None:
+    """The stage run again after its deployment succeeded: the stack is what the review reviewed, not what it saw."""
+    assert changed_since({"prod": ("aaaa", "ffff")}, {"prod": "ffff"}) == []
 
 
 def test_the_deployed_template_is_read_as_cloudformation_keeps_it(
@@ -107,14 +117,14 @@ def test_the_stack_the_review_saw_passes(
     session: StubbedSession, deployed: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
     stub_deployed(session, deployed)
-    assert check(session, "--expect", base({"staging": template_fingerprint(deployed)})) == 0
+    assert check(session, "--expect", base({"staging": (template_fingerprint(deployed), "0f1e2d3c4b5a6978")})) == 0
     assert STACK in capsys.readouterr().out
 
 
 def test_a_stack_deployed_since_the_review_fails_naming_it(
     session: StubbedSession, deployed: dict[str, Any], capsys: pytest.CaptureFixture[str]
 ) -> None:
-    reviewed = base({"staging": template_fingerprint(deployed)})
+    reviewed = base({"staging": (template_fingerprint(deployed), "0f1e2d3c4b5a6978")})
     topic = {"Type": "AWS::SNS::Topic", "Properties": {}}
     since = {**deployed, "Resources": {**deployed["Resources"], "AuditTopic1A2B3C4D": topic}}
     stub_deployed(session, since)
@@ -124,26 +134,31 @@ def test_a_stack_deployed_since_the_review_fails_naming_it(
 
 def test_only_the_deployment_s_own_fingerprint_is_checked(session: StubbedSession, deployed: dict[str, Any]) -> None:
     stub_deployed(session, deployed)
-    fingerprints = {"staging": template_fingerprint(deployed), "staging-eu-west-1": "0f1e2d3c4b5a6978"}
+    fingerprints = {
+        "staging": (template_fingerprint(deployed), "0f1e2d3c4b5a6978"),
+        "staging-eu-west-1": ("0f1e2d3c4b5a6978", "8796a5b4c3d2e1f0"),
+    }
     assert check(session, "--expect", base(fingerprints)) == 0
 
 
 def test_a_review_base_without_the_deployment_fails(session: StubbedSession, deployed: dict[str, Any]) -> None:
     stub_deployed(session, deployed)
-    assert check(session, "--expect", base({"prod": template_fingerprint(deployed)})) == 1
+    assert check(session, "--expect", base({"prod": (template_fingerprint(deployed), "0f1e2d3c4b5a6978")})) == 1
 
 
 def test_a_first_deployment_passes_while_the_stack_still_does_not_exist(session: StubbedSession) -> None:
     stub_deployed(session, None)
-    assert check(session, "--expect", f"staging:{NOT_DEPLOYED}") == 0
+    assert check(session, "--expect", f"staging:{NOT_DEPLOYED}:0f1e2d3c4b5a6978") == 0
 
 
 def test_a_stack_created_since_a_review_of_nothing_fails(session: StubbedSession, deployed: dict[str, Any]) -> None:
     stub_deployed(session, deployed)
-    assert check(session, "--expect", f"staging:{NOT_DEPLOYED}") == 1
+    assert check(session, "--expect", f"staging:{NOT_DEPLOYED}:0f1e2d3c4b5a6978") == 1
 
 
-@pytest.mark.parametrize("argv", [["--env", "qa", "--expect", "qa:none"], ["--env", "staging", "--expect", "none"]])
+@pytest.mark.parametrize(
+    "argv", [["--env", "qa", "--expect", "qa:none:0f1e2d3c4b5a6978"], ["--env", "staging", "--expect", "none"]]
+)
 def test_invalid_arguments_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
     assert main(argv, clients=lambda _: pytest.fail("no account is asked")) == 2
     assert capsys.readouterr().err.count("\n") == 1
@@ -157,7 +172,7 @@ def test_an_account_that_cannot_be_asked_exits_3(session: StubbedSession, capsys
         "/review-base is not authorized to perform: cloudformation:GetTemplate",
         http_status_code=403,
     )
-    assert check(session, "--expect", "staging:none") == 3
+    assert check(session, "--expect", "staging:none:0f1e2d3c4b5a6978") == 3
     assert capsys.readouterr().err.startswith("Could not read the deployed stack of staging: ")
 
 
@@ -165,7 +180,7 @@ def test_lookup_role_reads_as_the_deployment_s_cdk_lookup_role(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     sts = install_fake_sts(monkeypatch, FakeSts(refuse=True))
-    assert main(["--env", "staging", "--expect", "staging:none", "--lookup-role"]) == 3
+    assert main(["--env", "staging", "--expect", "staging:none:0f1e2d3c4b5a6978", "--lookup-role"]) == 3
     (request,) = sts.requests
     assert request["RoleArn"] == "arn:aws:iam::333333333333:role/cdk-hnb659fds-lookup-role-333333333333-us-east-1"
     assert "AccessDenied" in capsys.readouterr().err

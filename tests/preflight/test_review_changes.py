@@ -216,6 +216,14 @@ def test_a_custom_resource_without_a_schema_is_modified_in_place(dev: dict[str, 
     assert (change.resource_type, change.action, change.replacement) == ("Custom::VpcRestrictDefaultSG", "Modify", NO)
 
 
+def test_a_type_the_schemas_do_not_know_may_be_replaced_by_any_change() -> None:
+    """Never guessed: a type newer than the bundled schemas (or not offered in the region) is a possible replacement."""
+    deployed = {"Resources": {"Thing": {"Type": "AWS::Future::Thing", "Properties": {"Size": 1}}}}
+    new = {"Resources": {"Thing": {"Type": "AWS::Future::Thing", "Properties": {"Size": 2}}}}
+    (change,) = changes_of(deployed, new).resources
+    assert (change.action, change.replacement, change.causes) == ("Modify", MAYBE, ("Size",))
+
+
 # Replacements propagate: a create-only property that refers to a replaced resource gets a new value.
 
 

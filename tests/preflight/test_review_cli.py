@@ -15,10 +15,11 @@ import pytest
 from platform_config import PlatformConfig, load_config_file
 from preflight.review import base
 from preflight.review.__main__ import main, run
+from preflight.review.base import template_fingerprint
 from tests.assembly import REPO_ROOT, Synth
 from tests.preflight.conftest import FakeSts, StubbedSession, install_fake_sts
 from tests.preflight.test_review_base import stub_deployed
-from tests.preflight.test_review_changes import DEAD_LETTERS_ALARM, edited
+from tests.preflight.test_review_changes import DEAD_LETTERS_ALARM, edited, logical_id
 
 STAGING_ALARM = DEAD_LETTERS_ALARM.replace("iot-dev", "iot-staging")
 
@@ -85,9 +86,7 @@ def test_the_exported_base_passes_the_recheck_until_the_stack_is_deployed_again(
 def test_a_new_alarm_threshold_is_one_modification_and_passes(
     session: StubbedSession, synth: Synth, staging: dict[str, Any], tmp_path: Path
 ) -> None:
-    threshold = staging["Resources"][
-        next(k for k, r in staging["Resources"].items() if STAGING_ALARM in r["Metadata"]["aws:cdk:path"])
-    ]["Properties"]["Threshold"]
+    threshold = staging["Resources"][logical_id(staging, STAGING_ALARM)]["Properties"]["Threshold"]
     deployed = edited(staging, STAGING_ALARM, Threshold=threshold + 100)
     assert review_staging(session, synth, deployed, tmp_path, synth.config) == 0
     variables = exported(tmp_path, "staging")
@@ -146,7 +145,7 @@ def test_a_first_deployment_adds_everything_and_its_base_says_none(
     assert review_staging(session, synth, None, tmp_path, synth.config) == 0
     variables = exported(tmp_path, "staging")
     assert variables["REVIEW_CHANGES"] == str(len(staging["Resources"]) + len(staging["Outputs"]))
-    assert variables["REVIEW_BASE"] == "staging:none"
+    assert variables["REVIEW_BASE"] == f"staging:none:{template_fingerprint(staging)}"  # nothing seen; this reviewed
     assert variables["REVIEW_SUMMARY"].startswith(f"staging: {len(staging['Resources'])} added, 0 modified")
 
 
@@ -175,7 +174,16 @@ def test_main_exits_1_when_any_environment_is_stopped(
 
 def test_main_exits_2_on_an_unknown_environment(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--env", "qa", "--reports", str(tmp_path)], session=object()) == 2
-    assert capsys.readouterr().err.strip() == "Invalid config: environments.qa is not a configured environment."
+    assert capsys.readouterr().err.strip() == (
+        "Invalid config: environments.qa is not a configured environment; review one of dev, staging, prod or all."
+    )
+
+
+def test_main_reviews_environments_not_single_regions(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """A region of an environment shares its review settings: the review takes the environment, whose message then
+    names the key that holds them (environments.prod.review...)."""
+    assert main(["--env", "prod-eu-west-1", "--reports", str(tmp_path)], session=object()) == 2
+    assert "environments.prod-eu-west-1 is not a configured environment" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
 

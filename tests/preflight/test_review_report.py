@@ -57,6 +57,15 @@ def test_the_headline_counts_each_kind_of_change() -> None:
     assert headline("prod", changes) == "prod: 1 added, 2 modified (1 replaced), 1 removed, 1 IAM/network"
 
 
+def test_the_headline_counts_changed_outputs_too() -> None:
+    """An outputs-only change is a change: the approval must not read as if nothing changed."""
+    assert headline("prod", reviewed(outputs={"ApiUrl": "Modify"})) == (
+        "prod: 0 added, 0 modified (0 replaced), 0 removed, 0 IAM/network, 1 output"
+    )
+    two = reviewed(ALARM, outputs={"ApiUrl": "Modify", "DashboardUrl": "Add"})
+    assert headline("prod", two).endswith(", 2 outputs")
+
+
 def test_markdown_has_one_row_per_resource_with_its_change() -> None:
     report = markdown("prod", reviewed(INSTANCE, ALARM, POLICY, STREAM, AUTH_TOKEN), [])
     rows = {line.split("`")[1]: line for line in report.splitlines() if line.startswith("| ") and "`" in line}
