@@ -3,10 +3,12 @@
 Built with cdk-monitoring-constructs (one `MonitoringFacade`): Kinesis incoming records and iterator age, ECS CPU /
 memory / running tasks per Fargate service, RDS CPU / connections / free storage, Redis CPU / memory / evictions per
 node, API Gateway 4xx / 5xx / latency, and the processor's embedded metrics (namespace ``IotPlatform/Processor``,
-dimension ``StreamName``: records processed / stored / invalid = dead letters, batch latency, lag). Alarms that mean
+dimension ``StreamName``: records processed / stored / duplicate / conflicting / invalid = dead letters, batch latency,
+leases held; per shard: lag and read throttles; per service: database authentication failures, which a rotation that
+went wrong causes). Alarms that mean
 users are hurt are "Critical" and roll up into the ``iot-<env>-users-hurt`` composite alarm, which the pipeline's
-health conditions watch (staging's bake, prod's rollback: pipeline/conditions.py); "Warning" alarms only notify. Every alarm notifies an
-encrypted SNS topic with the environment's ``monitoring.alarm_emails``.
+health conditions watch (staging's bake, prod's rollback: pipeline/conditions.py); "Warning" alarms only notify. Every
+alarm notifies an encrypted SNS topic with the environment's ``monitoring.alarm_emails``.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from cdk_monitoring_constructs import (
 from constructs import Construct
 
 from lib.keys import customer_managed_key
-from platform_config import EnvironmentSettings
+from platform_config import EnvironmentSettings, contract
 from platform_config.alarms import METRIC_DIMENSION, METRIC_NAMESPACE, alarm_prefix, users_hurt_alarm_name
 
 CRITICAL = "Critical"  # users are hurt: part of the users-hurt composite (bake and rollback conditions)
@@ -147,14 +149,32 @@ class PlatformMonitoring(Construct):
             add_latency_p99_alarm={CRITICAL: LatencyThreshold(max_latency=Duration.millis(mon.api_p99_latency_ms))},
         )
 
-        def processor(metric: str, statistic: str, label: str) -> cloudwatch.Metric:
+        def processor(metric: str, statistic: str, label: str, minutes: int = 5) -> cloudwatch.Metric:
             return cloudwatch.Metric(
                 namespace=METRIC_NAMESPACE,
                 metric_name=metric,
                 dimensions_map={METRIC_DIMENSION: stream.stream_name},
                 statistic=statistic,
-                period=Duration.minutes(5),
+                period=Duration.minutes(minutes),
                 label=label,
+            )
+
+        def per_shard(metric: str, statistic: str) -> cloudwatch.MathExpression:
+            # One line per shard, whatever shards the stream has now (a reshard adds and closes some): a search.
+            dimensions = f"{{{METRIC_NAMESPACE},ShardId,{METRIC_DIMENSION}}}"
+            query = f'{dimensions} MetricName="{metric}" {METRIC_DIMENSION}="{stream.stream_name}"'
+            return cloudwatch.MathExpression(
+                expression=f"SEARCH('{query}', '{statistic}', 300)", period=Duration.minutes(5), label=metric
+            )
+
+        def auth_failures(command: str) -> cloudwatch.Metric:
+            return cloudwatch.Metric(
+                namespace=METRIC_NAMESPACE,
+                metric_name="DatabaseAuthFailures",
+                dimensions_map={"Service": command},
+                statistic="Sum",
+                period=Duration.minutes(5),
+                label=command,
             )
 
         facade.monitor_custom(
@@ -185,10 +205,41 @@ class PlatformMonitoring(Construct):
                     ],
                 ),
                 CustomMetricGroup(
-                    title="Batch latency and lag (ms)",
+                    title="Duplicates and conflicting readings per 5 minutes",
+                    metrics=[
+                        processor("RecordsDuplicate", "Sum", "duplicates (producer retries)"),
+                        processor("RecordsConflicting", "Sum", "conflicting (dead-lettered)"),
+                    ],
+                ),
+                CustomMetricGroup(
+                    title="Batch latency and lag per shard (ms)",
                     metrics=[
                         processor("BatchLatency", "p99", "batch latency p99"),
-                        processor("MillisBehindLatest", "Maximum", "behind latest (max)"),
+                        per_shard("MillisBehindLatest", "Maximum"),
+                    ],
+                ),
+                CustomMetricGroup(
+                    title="Shards held and read throttles",
+                    metrics=[
+                        processor("LeasesHeld", "Sum", "shards held (all tasks)", minutes=1),
+                        per_shard("ReadThrottles", "Sum"),
+                    ],
+                ),
+                CustomMetricGroup(
+                    title="Database authentication failures (the secret does not log in even after a re-read)",
+                    metrics=[
+                        CustomMetricWithAlarm(
+                            metric=auth_failures(command),
+                            alarm_friendly_name=f"DatabaseAuth{command.capitalize()}",
+                            add_alarm={
+                                WARNING: CustomThreshold(
+                                    threshold=0,
+                                    comparison_operator=cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+                                    treat_missing_data_override=cloudwatch.TreatMissingData.NOT_BREACHING,
+                                )
+                            },
+                        )
+                        for command in (contract.CONSUME, contract.SERVE)
                     ],
                 ),
             ],

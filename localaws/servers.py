@@ -49,12 +49,14 @@ def _postgres_bin() -> Path:
 
 
 class PostgresServer:
-    """A throw-away PostgreSQL cluster (trust auth, loopback only)."""
+    """A throw-away PostgreSQL cluster (loopback only): trust auth, or scram-sha-256 when `password` is given (the
+    superuser `postgres` then logs in with it, as the RDS master user does, and every other role needs its own)."""
 
-    def __init__(self, durable: bool = False) -> None:
+    def __init__(self, durable: bool = False, password: str | None = None) -> None:
         self.bin = _postgres_bin()
         self.port = free_port()
         self.durable = durable
+        self.password = password
         # Not under pytest's 0700 tmp dirs: the postgres user must be able to reach it.
         self.base = Path(tempfile.mkdtemp(prefix="iot-pg-"))
         self.datadir = self.base / "data"
@@ -62,7 +64,14 @@ class PostgresServer:
         self._as_postgres = os.geteuid() == 0
         if self._as_postgres:
             shutil.chown(self.base, "postgres", "postgres")
-        self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--no-sync")
+        auth = ["--auth=trust"]
+        if password is not None:
+            pwfile = self.base / "pwfile"
+            pwfile.write_text(password + "\n")
+            if self._as_postgres:
+                shutil.chown(pwfile, "postgres", "postgres")
+            auth = ["--auth=scram-sha-256", f"--pwfile={pwfile}"]
+        self._run("initdb", "-D", str(self.datadir), "-U", "postgres", *auth, "-E", "UTF8", "--no-sync")
 
     def _run(self, tool: str, *args: str) -> None:
         cmd = [str(self.bin / tool), *args]
@@ -84,7 +93,10 @@ class PostgresServer:
         self.start()
 
     def conninfo(self, dbname: str = "postgres") -> dict[str, str | int]:
-        return {"host": LOOPBACK, "port": self.port, "user": "postgres", "dbname": dbname}
+        info: dict[str, str | int] = {"host": LOOPBACK, "port": self.port, "user": "postgres", "dbname": dbname}
+        if self.password is not None:
+            info["password"] = self.password
+        return info
 
     def create_database(self, name: str) -> None:
         with psycopg.connect(**self.conninfo(), autocommit=True) as conn:

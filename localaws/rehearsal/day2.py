@@ -226,7 +226,7 @@ def next_push(stage: Stage) -> list[str]:
         refused = error.response["Error"].get("Message", "")
     check(refused == "No updates are to be performed.", f"an update without changes answered {refused!r}")
     return [
-        f"UpdateStack applied: {alarm_name} threshold {threshold:g}, new output AlarmTopicArn",
+        f"UpdateStack applied: {alarm_name} threshold {threshold:.12g}, new output AlarmTopicArn",
         f"{len(before)} stateful resources kept their physical ids",
         f"full suite: {suite.passed} passed, 0 failed; a no-change update: {refused!r}",
     ]

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import boto3
@@ -141,3 +143,72 @@ def start_processor(tmp_path: Path) -> Iterator:
     for proc in started:
         if proc.process.poll() is None:
             proc.kill()
+
+
+MASTER_PASSWORD = "local-master-password"
+
+
+@pytest.fixture(scope="session")
+def scram_postgres() -> Iterator[PostgresServer]:
+    """PostgreSQL with password authentication (scram-sha-256), as RDS has: the superuser is the 'master'."""
+    server = PostgresServer(password=MASTER_PASSWORD)
+    server.start()
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def secretsmanager(aws_env: dict[str, str]):
+    return boto3.client("secretsmanager")
+
+
+@dataclass
+class AppDatabase:
+    """A database on the scram cluster with the platform's two secrets in (moto's) Secrets Manager."""
+
+    server: PostgresServer
+    name: str
+    role: str
+    admin_secret: dict
+    app_secret: dict
+    admin_arn: str
+    app_arn: str
+
+    def admin(self) -> psycopg.Connection:
+        return psycopg.connect(**self.server.conninfo(self.name), autocommit=True)
+
+
+@pytest.fixture
+def app_database(scram_postgres: PostgresServer, secretsmanager) -> AppDatabase:
+    suffix = uuid.uuid4().hex[:10]
+    name, role = f"iot_{suffix}", f"iot_app_{suffix}"
+    scram_postgres.create_database(name)
+    common = {"engine": "postgres", "host": "127.0.0.1", "port": scram_postgres.port, "dbname": name}
+    admin = {**common, "username": "postgres", "password": MASTER_PASSWORD}
+    admin_arn = secretsmanager.create_secret(Name=f"master-{suffix}", SecretString=json.dumps(admin))["ARN"]
+    app = {**common, "username": role, "password": f"first-{uuid.uuid4().hex}", "masterarn": admin_arn}
+    app_arn = secretsmanager.create_secret(Name=f"app-{suffix}", SecretString=json.dumps(app))["ARN"]
+    return AppDatabase(scram_postgres, name, role, admin, app, admin_arn, app_arn)
+
+
+@pytest.fixture
+def secret_env(processor_env: dict[str, str], app_database: AppDatabase) -> dict[str, str]:
+    """The production credential mode: DB_SECRET_ARN, no DB_USER/DB_PASSWORD."""
+    env = {k: v for k, v in processor_env.items() if k not in ("DB_USER", "DB_PASSWORD")}
+    return {
+        **env,
+        "DB_PORT": str(app_database.server.port),
+        "DB_NAME": app_database.name,
+        "DB_SECRET_ARN": app_database.app_arn,
+    }
+
+
+@pytest.fixture
+def setup_env(secret_env: dict[str, str], app_database: AppDatabase) -> dict[str, str]:
+    """What ECS gives the db-setup init container: both secrets' whole JSON."""
+    env = {k: v for k, v in secret_env.items() if k != "DB_SECRET_ARN"}
+    return {
+        **env,
+        "DB_ADMIN_SECRET": json.dumps(app_database.admin_secret),
+        "DB_APP_SECRET": json.dumps(app_database.app_secret),
+    }

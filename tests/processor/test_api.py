@@ -5,16 +5,19 @@ from __future__ import annotations
 import json
 from collections.abc import Iterator
 
+import httpx
 import psycopg
 import pytest
 from fastapi.testclient import TestClient
 
+from localaws.processes import wait_until
+from localaws.servers import free_port, wait_for_port
 from processor.api import create_app
 from processor.config import ServerSettings
 from processor.migrations import apply_migrations
 from processor.readings import parse_reading
-from processor.store import ReadingStore, to_row
-from tests.processor.helpers import reading
+from processor.store import ReadingStore
+from tests.processor.helpers import put_readings, reading
 
 
 @pytest.fixture
@@ -24,7 +27,7 @@ def client(processor_env, postgres, database, redis_client) -> Iterator[TestClie
         store = ReadingStore(conn, "stream")
         store.ensure_checkpoint("shard-1")
         docs = [reading("sensor-a", t, temperature=float(t)) for t in range(250)]
-        store.commit_batch("shard-1", None, "1", [to_row(parse_reading(json.dumps(d))) for d in docs])
+        store.commit_batch("shard-1", None, "1", [parse_reading(json.dumps(d)).to_row() for d in docs])
     with TestClient(create_app(ServerSettings.from_env(processor_env))) as test_client:
         yield test_client
 
@@ -97,3 +100,57 @@ def test_health_and_openapi(client):
         "/sensors/{sensor_id}/readings",
     }
     assert client.get("/health/live").json() == {"status": "ok", "postgres": "ok", "redis": "unchecked"}
+
+
+def test_every_answer_gives_times_in_utc_whatever_the_device_and_database_zones(
+    kinesis, stream, db, database, redis_client, processor_env, start_processor
+):
+    db.execute(f"ALTER DATABASE \"{database}\" SET timezone = 'America/New_York'")
+    put_readings(kinesis, stream, [{**reading("sensor-tz", 0), "timestamp": "2025-12-04T10:00:00.5+02:00"}])
+    consumer = start_processor("consume", processor_env)
+    wait_until(lambda: redis_client.exists("sensor:sensor-tz:latest"), 30, message="stored and cached")
+    port = free_port()
+    server = start_processor("serve", {**processor_env, "PORT": str(port)})
+    wait_for_port(port, process=server.process)
+    latest = httpx.get(f"http://127.0.0.1:{port}/sensors/sensor-tz/latest").json()
+    page = httpx.get(f"http://127.0.0.1:{port}/sensors/sensor-tz/readings").json()
+    assert consumer.terminate() == 0 and server.terminate() == 0
+    assert latest["timestamp"] == page["readings"][0]["timestamp"] == "2025-12-04T08:00:00.500000Z"
+
+
+def test_history_queries_keep_their_index_range_under_generic_plans(postgres, database, processor_env, redis_client):
+    with psycopg.connect(**postgres.conninfo(database), autocommit=True) as conn:
+        apply_migrations(conn)
+        store = ReadingStore(conn, "stream")
+        store.ensure_checkpoint("shard-1")
+        docs = [reading("sensor-p", t) for t in range(50)]
+        store.commit_batch("shard-1", None, "1", [parse_reading(json.dumps(d)).to_row() for d in docs])
+        for name, value in (
+            ("session_preload_libraries", "auto_explain"),
+            ("auto_explain.log_min_duration", "0"),
+            ("plan_cache_mode", "force_generic_plan"),  # what PostgreSQL picks after 5 runs of a prepared statement
+        ):
+            conn.execute(f"ALTER DATABASE \"{database}\" SET {name} = '{value}'")
+    log_start = postgres.logfile.stat().st_size
+    with TestClient(create_app(ServerSettings.from_env(processor_env))) as client:
+        for _ in range(8):  # psycopg prepares a statement on its 6th run
+            response = client.get(
+                "/sensors/sensor-p/readings", params={"from": reading("x", 10)["timestamp"], "limit": 5}
+            )
+            assert response.status_code == 200 and len(response.json()["readings"]) == 5
+    with postgres.logfile.open(errors="replace") as log:
+        log.seek(log_start)
+        plans = [p for p in log.read().split("LOG:  duration:") if "ORDER BY ts LIMIT" in p]
+    assert len(plans) >= 8
+    for plan in plans:
+        cond = next(line for line in plan.splitlines() if "Index Cond:" in line)
+        assert "ts >=" in cond, f"the time range is not an index condition:\n{plan}"
+
+
+def test_no_database_connection_in_time_is_a_503_to_retry(processor_env, redis_client):
+    env = {**processor_env, "DB_PORT": str(free_port()), "DB_POOL_TIMEOUT_SECONDS": "1"}  # nothing listens there
+    with TestClient(create_app(ServerSettings.from_env(env))) as client:
+        response = client.get("/sensors/nobody/readings")
+    assert response.status_code == 503
+    assert response.headers["Retry-After"] == "1"
+    assert response.json() == {"error": "the database is busy or unavailable; retry shortly"}

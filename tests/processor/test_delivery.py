@@ -8,9 +8,39 @@ import time
 import pytest
 
 from localaws.processes import wait_until
-from processor.leases import CONSUMER_NAMESPACE, SHARD_NAMESPACE
 from tests.processor.conftest import create_stream
-from tests.processor.helpers import checkpointed_shards, put_readings, reading, stored_count, stored_keys
+from tests.processor.helpers import (
+    assert_each_record_committed_once,
+    checkpointed_shards,
+    committed_ranges,
+    consumer_locks,
+    put_readings,
+    reading,
+    shard_locks,
+    stored_count,
+    stored_keys,
+)
+
+
+def records_up_to(kinesis, stream: str, sequence: str | None) -> list[dict]:
+    """The shard's records from its start up to and including `sequence`."""
+    if sequence is None:
+        return []
+    shard = kinesis.list_shards(StreamName=stream)["Shards"][0]["ShardId"]
+    iterator = kinesis.get_shard_iterator(StreamName=stream, ShardId=shard, ShardIteratorType="TRIM_HORIZON")[
+        "ShardIterator"
+    ]
+    records: list[dict] = []
+    while iterator:
+        response = kinesis.get_records(ShardIterator=iterator, Limit=10000)
+        for record in response["Records"]:
+            records.append(record)
+            if record["SequenceNumber"] == sequence:
+                return records
+        if not response["Records"]:
+            break
+        iterator = response.get("NextShardIterator")
+    raise AssertionError(f"checkpoint {sequence} is not a record of the shard")
 
 
 def expected_keys(docs: list[dict]) -> list[tuple[str, str]]:
@@ -19,14 +49,6 @@ def expected_keys(docs: list[dict]) -> list[tuple[str, str]]:
 
 def as_strings(keys) -> list[tuple[str, str]]:
     return [(s, ts.isoformat().replace("+00:00", "Z")) for s, ts in keys]
-
-
-def advisory_locks(db, namespace: int) -> int:
-    return db.execute(
-        """SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND classid = %s
-            AND database = (SELECT oid FROM pg_database WHERE datname = current_database())""",
-        (namespace,),
-    ).fetchone()[0]
 
 
 def test_consumer_killed_mid_batch_loses_nothing_and_stores_nothing_twice(
@@ -88,7 +110,7 @@ def test_two_consumers_share_a_multi_shard_stream_and_take_over_from_a_dead_one(
     env = {**processor_env, "STREAM_NAME": stream}
     first = start_processor("consume", env)
     second = start_processor("consume", env)
-    owned = lambda: advisory_locks(db, SHARD_NAMESPACE)  # noqa: E731
+    owned = lambda: shard_locks(db, kinesis, stream)  # noqa: E731
     wait_until(lambda: owned() == 4, 30, message="all four shards owned")
     wait_until(
         lambda: "shard acquired" in first.output() and "shard acquired" in second.output(),
@@ -99,13 +121,18 @@ def test_two_consumers_share_a_multi_shard_stream_and_take_over_from_a_dead_one(
     docs = [reading(f"sensor-{s:03d}", t) for s in range(40) for t in range(50)]
     put_readings(kinesis, stream, docs[:1000])
     wait_until(lambda: stored_count(db) == 1000, 60, message="first half stored")
+    # Both tasks worked, on disjoint sets of shards, and each record was committed by exactly one of them.
+    shards_of = [{shard for shard, _, _ in committed_ranges(p.output())} for p in (first, second)]
+    assert shards_of[0] and shards_of[1] and not shards_of[0] & shards_of[1], shards_of
+    assert_each_record_committed_once([first.output(), second.output()])
 
     first.kill()  # its shards' locks die with its session; the survivor takes them over
     put_readings(kinesis, stream, docs[1000:])
     wait_until(lambda: stored_count(db) == len(docs), 60, message="all stored by the survivor")
     assert as_strings(stored_keys(db)) == expected_keys(docs)
-    assert advisory_locks(db, SHARD_NAMESPACE) == 4
+    assert shard_locks(db, kinesis, stream) == 4
     assert second.terminate() == 0
+    assert_each_record_committed_once([first.output(), second.output()], allow_gaps=True)
 
 
 def test_resharding_reads_children_after_parent(kinesis, db, processor_env, start_processor):
@@ -130,6 +157,46 @@ def test_resharding_reads_children_after_parent(kinesis, db, processor_env, star
     assert len(rows) == 3 and sum(not finished for finished in rows.values()) == 2
 
 
+def test_records_still_in_the_parent_when_it_splits_are_read_before_the_children_and_a_merge(
+    kinesis, db, processor_env, start_processor
+):
+    stream = create_stream(kinesis, shards=1)
+    env = {**processor_env, "STREAM_NAME": stream, "BATCH_SIZE": "50"}
+    in_parent = [reading(f"sensor-{s:02d}", t) for s in range(20) for t in range(10)]
+    put_readings(kinesis, stream, in_parent)  # nobody has read them yet when the shard splits
+    parent = kinesis.list_shards(StreamName=stream)["Shards"][0]
+    middle = str(int(parent["HashKeyRange"]["EndingHashKey"]) // 2)
+    kinesis.split_shard(StreamName=stream, ShardToSplit=parent["ShardId"], NewStartingHashKey=middle)
+    wait_until(lambda: len(kinesis.list_shards(StreamName=stream)["Shards"]) == 3, 10, message="split")
+    in_children = [reading(f"sensor-{s:02d}", t) for s in range(20) for t in range(10, 20)]
+    put_readings(kinesis, stream, in_children)
+    consumer = start_processor("consume", env)
+    wait_until(lambda: stored_count(db) == len(in_parent) + len(in_children), 60, message="children consumed")
+
+    children = sorted(s["ShardId"] for s in kinesis.list_shards(StreamName=stream)["Shards"] if s.get("ParentShardId"))
+    kinesis.merge_shards(StreamName=stream, ShardToMerge=children[0], AdjacentShardToMerge=children[1])
+    wait_until(lambda: len(kinesis.list_shards(StreamName=stream)["Shards"]) == 4, 10, message="merge")
+    after_merge = [reading(f"sensor-{s:02d}", t) for s in range(20) for t in range(20, 25)]
+    put_readings(kinesis, stream, after_merge)
+    total = len(in_parent) + len(in_children) + len(after_merge)
+    wait_until(lambda: stored_count(db) == total, 60, message="merged shard consumed")
+    assert consumer.terminate() == 0
+    assert as_strings(stored_keys(db)) == expected_keys(in_parent + in_children + after_merge)
+
+    order = [shard for shard, _, _ in committed_ranges(consumer.output())]
+    merged = next(
+        s["ShardId"] for s in kinesis.list_shards(StreamName=stream)["Shards"] if s.get("AdjacentParentShardId")
+    )
+    last_parent_batch = max(i for i, shard in enumerate(order) if shard == parent["ShardId"])
+    first_child_batch = min(i for i, shard in enumerate(order) if shard in children)
+    assert last_parent_batch < first_child_batch, order  # the parent was finished before any child was read
+    last_child_batch = max(i for i, shard in enumerate(order) if shard in children)
+    assert last_child_batch < min(i for i, shard in enumerate(order) if shard == merged), order
+    finished = dict(db.execute("SELECT shard_id, finished FROM shard_checkpoints").fetchall())
+    assert finished == {parent["ShardId"]: True, children[0]: True, children[1]: True, merged: False}
+    assert_each_record_committed_once([consumer.output()])
+
+
 @pytest.mark.parametrize("backlog", [0, 2000])
 def test_sigterm_finishes_the_batch_releases_shards_and_exits_zero(
     backlog, kinesis, stream, db, processor_env, start_processor
@@ -137,16 +204,22 @@ def test_sigterm_finishes_the_batch_releases_shards_and_exits_zero(
     docs = [reading(f"sensor-{s:02d}", t) for s in range(20) for t in range(backlog // 20)]
     put_readings(kinesis, stream, docs)
     consumer = start_processor("consume", processor_env)
-    wait_until(lambda: advisory_locks(db, SHARD_NAMESPACE) == 1, 30, message="shard owned")
+    wait_until(lambda: shard_locks(db, kinesis, stream) == 1, 30, message="shard owned")
     if backlog:
         wait_until(lambda: stored_count(db) > 0, 30, message="consuming")
     assert consumer.terminate(timeout=30) == 0
     assert "consumer stopped" in consumer.output()
-    assert advisory_locks(db, SHARD_NAMESPACE) == 0
-    assert advisory_locks(db, CONSUMER_NAMESPACE) == 0
+    assert shard_locks(db, kinesis, stream) == 0
+    assert consumer_locks(db, stream) == 0
+    # The batch in flight was finished, not abandoned: what is stored is exactly the records up to the checkpoint.
+    checkpoint = db.execute("SELECT sequence_number FROM shard_checkpoints").fetchone()
+    upto = records_up_to(kinesis, stream, checkpoint[0] if checkpoint else None)
+    assert as_strings(stored_keys(db)) == expected_keys([json.loads(r["Data"]) for r in upto])
+    if backlog:
+        assert 0 < len(upto) < len(docs), "SIGTERM came after the backlog was consumed; use more records"
     # What it stored matches its checkpoint exactly: a restart resumes with no gap and no replay.
     consumer = start_processor("consume", processor_env)
-    wait_until(lambda: advisory_locks(db, SHARD_NAMESPACE) == 1, 30, message="shard owned again")
+    wait_until(lambda: shard_locks(db, kinesis, stream) == 1, 30, message="shard owned again")
     wait_until(lambda: stored_count(db) == len(docs), 60, message="rest stored after restart")
     assert consumer.terminate() == 0
     assert as_strings(stored_keys(db)) == expected_keys(docs)

@@ -36,13 +36,28 @@ def test_dockerfile_is_multi_stage_slim_non_root_with_a_healthcheck():
     steps = instructions()
     froms = [args for op, args in steps if op == "FROM"]
     assert len(froms) == 2 and froms[0].endswith("AS build")
-    assert "python:3.11-slim" in DOCKERFILE
+    assert froms[1] == "${PYTHON_IMAGE}"
     users = [args for op, args in steps if op == "USER"]
     assert users and users[-1].split(":")[0] not in ("0", "root")
     assert any(op == "HEALTHCHECK" and "processor" in args for op, args in steps)
     runs = " ".join(args for op, args in steps if op == "RUN")
     assert "scripts/build-wheels.sh" in runs and "install-wheels.sh" in runs
     assert ("ENTRYPOINT", '["processor"]') in steps
+
+
+def test_base_image_is_pinned_on_ecr_public_and_nothing_comes_from_docker_hub():
+    args = [args for op, args in instructions() if op == "ARG" and args.startswith("PYTHON_IMAGE=")]
+    assert args == ["PYTHON_IMAGE=public.ecr.aws/docker/library/python:3.11.14-slim-bookworm"]
+    assert re.fullmatch(r"PYTHON_IMAGE=public\.ecr\.aws/docker/library/python:3\.11\.\d+-slim-bookworm", args[0])
+    # A `# syntax=` directive pulls its BuildKit frontend from Docker Hub; --chmod on ADD/COPY needs one.
+    assert not re.search(r"^#\s*syntax\s*=", DOCKERFILE, re.MULTILINE | re.IGNORECASE)
+    assert "--chmod" not in DOCKERFILE
+    images = [args.split()[0] for op, args in instructions() if op == "FROM"] + [args[0].split("=", 1)[1]]
+    for image in images:
+        if image.startswith("$"):
+            continue
+        assert image.split("/")[0] == "public.ecr.aws", f"{image} would be pulled from Docker Hub"
+    assert "docker.io" not in DOCKERFILE
 
 
 def test_runtime_dependencies_are_pinned_exactly():

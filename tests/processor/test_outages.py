@@ -72,3 +72,26 @@ def test_redis_down_readings_still_stored_and_redis_catches_up(
     assert httpx.get(f"{base}/health").status_code == 200
     assert consumer.terminate() == 0
     assert server.terminate() == 0
+
+
+def test_a_long_redis_resync_runs_beside_consumption_and_the_heartbeat(
+    kinesis, stream, db, data_dir, processor_env, start_processor
+):
+    from processor.migrations import apply_migrations
+
+    apply_migrations(db)
+    sensors = 300_000  # a resync of this many sensors takes seconds: longer than the batches below
+    with db.cursor() as cur, cur.copy("COPY readings (sensor_id, ts, temperature, humidity) FROM STDIN") as copy:
+        for i in range(sensors):
+            copy.write_row((f"bulk-{i:07d}", "2025-12-01T00:00:00Z", 1.0, 2.0))
+    docs = [reading("sensor-live", t) for t in range(60)]
+    put_readings(kinesis, stream, docs)
+    heartbeat = data_dir.parent / "heartbeat"
+    consumer = start_processor("consume", {**processor_env, "BATCH_SIZE": "10", "CATCHUP_BATCH_SIZE": "10"})
+    wait_until(lambda: stored_count(db) == sensors + len(docs), 60, interval=0.02, message="live readings stored")
+    touched = heartbeat.stat().st_mtime
+    wait_until(lambda: heartbeat.stat().st_mtime > touched, 10, interval=0.02, message="heartbeat during the resync")
+    # Both happened while the resync was still running.
+    assert "Redis resynchronised from PostgreSQL" not in consumer.output(), "resync too quick: use more sensors"
+    wait_until(lambda: "Redis resynchronised from PostgreSQL" in consumer.output(), 120, message="resync finished")
+    assert consumer.terminate() == 0

@@ -43,8 +43,10 @@ def test_platform_dashboard_has_every_metric(synth: Synth, env: str) -> None:
             "RecordsProcessed",
             "RecordsStored",
             "RecordsInvalid",
+            "RecordsDuplicate",
+            "RecordsConflicting",
             "BatchLatency",
-            "MillisBehindLatest",
+            "LeasesHeld",
         ),
     }.items():
         assert namespace in body, (env, namespace)
@@ -52,6 +54,24 @@ def test_platform_dashboard_has_every_metric(synth: Synth, env: str) -> None:
             assert f'"{metric}"' in body, (env, metric)
     assert '"StreamName"' in body  # the processor's EMF dimension
     assert body.count('"ServiceName"') >= 2  # both Fargate services
+    # Per shard (the processor's ShardId dimension), whatever shards the stream has after a reshard: a search.
+    for metric in ("MillisBehindLatest", "ReadThrottles"):
+        assert (
+            f"SEARCH('{{IotPlatform/Processor,ShardId,StreamName}} MetricName=\\\"{metric}\\\" StreamName="
+            in body
+        ), (env, metric)
+
+
+@pytest.mark.parametrize("env", ENVIRONMENTS)
+def test_credentials_that_stay_wrong_after_a_rotation_notify(synth: Synth, env: str) -> None:
+    """The processor counts DatabaseAuthFailures per service only when the re-read secret still does not log in."""
+    alarms = _alarms(synth, env)
+    for service in ("Consume", "Serve"):
+        alarm = alarms[f"iot-{env}-Processor-DatabaseAuth{service}-Warning"]
+        (metric,) = [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m] or [alarm]
+        assert metric["MetricName"] == "DatabaseAuthFailures" and metric["Namespace"] == "IotPlatform/Processor"
+        assert metric["Dimensions"] == [{"Name": "Service", "Value": service.lower()}]
+        assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)

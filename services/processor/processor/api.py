@@ -5,26 +5,32 @@ from __future__ import annotations
 import base64
 import binascii
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, TypeVar
 
+import psycopg
 import redis
 from fastapi import FastAPI, Path, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from psycopg_pool import ConnectionPool
+from psycopg import sql
+from psycopg_pool import ConnectionPool, PoolTimeout
 from pydantic import BaseModel, ConfigDict, Field
 
 from processor import cache as cache_module
 from processor.config import ServerSettings
+from processor.db import Credentials
 from processor.readings import InvalidReading, parse_timestamp, reading_document, validate_sensor_id
 
 log = logging.getLogger("processor.serve")
+T = TypeVar("T")
 
 MAX_PAGE = 1000
 DEFAULT_PAGE = 100
+STATEMENT_TIMEOUT_MS = 10_000
+POOL_MAX_SIZE = 8
 
 
 class Reading(BaseModel):
@@ -67,14 +73,52 @@ def _decode_cursor(cursor: str) -> datetime:
         raise BadRequest("cursor is not one this API returned") from None
 
 
-def create_app(settings: ServerSettings) -> FastAPI:
+def readings_query(start: datetime | None, end: datetime | None, after: datetime | None) -> sql.Composed:
+    """Only the predicates that apply: `(%s IS NULL OR ts >= %s)` would lose the index range once psycopg prepares
+    the statement and PostgreSQL switches to a generic plan (it cannot know the parameter is not NULL)."""
+    predicates = [sql.SQL("sensor_id = %(sensor)s")]
+    if start is not None:
+        predicates.append(sql.SQL("ts >= %(start)s"))
+    if end is not None:
+        predicates.append(sql.SQL("ts < %(end)s"))
+    if after is not None:
+        predicates.append(sql.SQL("ts > %(after)s"))
+    return sql.SQL(
+        "SELECT sensor_id, ts, temperature, humidity, extra FROM readings WHERE {} ORDER BY ts LIMIT %(limit)s"
+    ).format(sql.SQL(" AND ").join(predicates))
+
+
+def create_app(settings: ServerSettings, credentials: Credentials | None = None) -> FastAPI:
+    credentials = credentials or Credentials(settings.database, "serve")
+    # Every new connection is opened with the credentials in force (kwargs is resolved per connection) and retried
+    # with the secret re-read if they were rotated away; connections live at most max_lifetime (1 hour).
     pool = ConnectionPool(
-        kwargs={**settings.database.conninfo(), "autocommit": True},
+        kwargs=lambda: {**credentials.kwargs(STATEMENT_TIMEOUT_MS), "autocommit": True},
+        connection_class=credentials.pool_connection_class(),
         min_size=1,
-        max_size=8,
+        max_size=POOL_MAX_SIZE,
+        timeout=settings.pool_timeout_seconds,
         open=False,
         name="serve",
     )
+
+    def read(query: Callable[[psycopg.Connection], T], timeout: float | None = None) -> T:
+        """Run a read-only query, again on another connection while PostgreSQL turns out to have closed the one
+        used (a failover, or sessions terminated after a credential rotation): every endpoint only reads, so a
+        retry is safe, and a client never sees a connection the server has just dropped. The pool discards each
+        closed connection it gets back, so this ends after at most POOL_MAX_SIZE retries. (psycopg_pool's own
+        `check` would do the same but sleeps 1, 2, 4 s... between dead connections: several of them time out.)"""
+        for attempt in range(POOL_MAX_SIZE + 1):
+            conn = None
+            try:
+                with pool.connection(timeout=timeout) as conn:
+                    return query(conn)
+            except psycopg.OperationalError:
+                if attempt == POOL_MAX_SIZE or conn is None or not conn.closed:
+                    raise
+                log.info("PostgreSQL closed a pooled connection; retrying the read on another one")
+        raise AssertionError("unreachable")
+
     redis_client = cache_module.connect(settings.redis, timeout=0.5)
     latest_cache = cache_module.LatestCache(redis_client)
 
@@ -103,6 +147,22 @@ def create_app(settings: ServerSettings) -> FastAPI:
     async def bad_request(_request: Request, exc: BadRequest) -> JSONResponse:
         return JSONResponse({"error": exc.message}, status_code=400)
 
+    @app.exception_handler(PoolTimeout)
+    async def pool_timeout(_request: Request, exc: PoolTimeout) -> JSONResponse:
+        log.warning("no database connection available in time", extra={"error": str(exc)})
+        return JSONResponse(
+            {"error": "the database is busy or unavailable; retry shortly"},
+            status_code=503,
+            headers={"Retry-After": "1"},
+        )
+
+    @app.exception_handler(psycopg.OperationalError)
+    async def database_unavailable(_request: Request, exc: psycopg.OperationalError) -> JSONResponse:
+        log.warning("database unavailable", extra={"error": str(exc)})
+        return JSONResponse(
+            {"error": "the database is unavailable; retry shortly"}, status_code=503, headers={"Retry-After": "1"}
+        )
+
     def sensor(sensor_id: str) -> str:
         try:
             return validate_sensor_id(sensor_id)
@@ -121,8 +181,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
     def health() -> JSONResponse:
         status = {"postgres": "ok", "redis": "ok"}
         try:
-            with pool.connection(timeout=2) as conn:
-                conn.execute("SELECT 1")
+            read(lambda conn: conn.execute("SELECT 1"), timeout=2)
         except Exception as exc:  # any failure means "not healthy"; the reason goes to the log
             log.warning("health: PostgreSQL unavailable", extra={"error": str(exc)})
             status["postgres"] = "unavailable"
@@ -139,8 +198,7 @@ def create_app(settings: ServerSettings) -> FastAPI:
         """Liveness for the load balancer and ECS: the process serves and PostgreSQL answers. Redis being down
         does not count (reads fall back to PostgreSQL), so a Redis outage never drains or restarts `serve`."""
         try:
-            with pool.connection(timeout=2) as conn:
-                conn.execute("SELECT 1")
+            read(lambda conn: conn.execute("SELECT 1"), timeout=2)
         except Exception as exc:  # any failure means "not live"; the reason goes to the log
             log.warning("liveness: PostgreSQL unavailable", extra={"error": str(exc)})
             return JSONResponse({"status": "unavailable", "postgres": "unavailable", "redis": "unchecked"}, 503)
@@ -160,12 +218,13 @@ def create_app(settings: ServerSettings) -> FastAPI:
             cached = None
         if cached is not None:
             return cached
-        with pool.connection() as conn:
-            row = conn.execute(
+        row = read(
+            lambda conn: conn.execute(
                 """SELECT sensor_id, ts, temperature, humidity, extra FROM readings
                     WHERE sensor_id = %s ORDER BY ts DESC LIMIT 1""",
                 (sensor_id,),
             ).fetchone()
+        )
         if row is None:
             return JSONResponse({"error": f"sensor {sensor_id} has no readings"}, status_code=404)
         return reading_document(*row)
@@ -187,18 +246,19 @@ def create_app(settings: ServerSettings) -> FastAPI:
         if start and end and start >= end:
             raise BadRequest("from must be earlier than to")
         after = _decode_cursor(cursor) if cursor else None
-        with pool.connection() as conn, conn.cursor() as cur:
-            if cur.execute("SELECT 1 FROM readings WHERE sensor_id = %s LIMIT 1", (sensor_id,)).fetchone() is None:
-                return JSONResponse({"error": f"sensor {sensor_id} has no readings"}, status_code=404)
-            rows = cur.execute(
-                """SELECT sensor_id, ts, temperature, humidity, extra FROM readings
-                    WHERE sensor_id = %(sensor)s
-                      AND (%(start)s::timestamptz IS NULL OR ts >= %(start)s)
-                      AND (%(end)s::timestamptz IS NULL OR ts < %(end)s)
-                      AND (%(after)s::timestamptz IS NULL OR ts > %(after)s)
-                    ORDER BY ts LIMIT %(limit)s""",
-                {"sensor": sensor_id, "start": start, "end": end, "after": after, "limit": limit + 1},
-            ).fetchall()
+
+        def query(conn: psycopg.Connection) -> list[tuple[Any, ...]] | None:
+            with conn.cursor() as cur:
+                if cur.execute("SELECT 1 FROM readings WHERE sensor_id = %s LIMIT 1", (sensor_id,)).fetchone() is None:
+                    return None
+                return cur.execute(
+                    readings_query(start, end, after),
+                    {"sensor": sensor_id, "start": start, "end": end, "after": after, "limit": limit + 1},
+                ).fetchall()
+
+        rows = read(query)
+        if rows is None:
+            return JSONResponse({"error": f"sensor {sensor_id} has no readings"}, status_code=404)
         page = rows[:limit]
         next_cursor = _encode_cursor(page[-1][1]) if len(rows) > limit else None
         return {"sensorId": sensor_id, "readings": [reading_document(*r) for r in page], "nextCursor": next_cursor}
@@ -219,4 +279,4 @@ def run_server(settings: ServerSettings) -> int:
     return 0
 
 
-__all__ = ["create_app", "run_server"]
+__all__ = ["create_app", "readings_query", "run_server"]

@@ -1,4 +1,4 @@
-"""Latest reading per sensor in Redis, never replaced by an older one."""
+"""Latest reading per sensor in Redis, never replaced by an older one (a compare-and-set in one Lua script)."""
 
 from __future__ import annotations
 
@@ -7,9 +7,11 @@ from datetime import datetime
 
 import orjson
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from processor.config import RedisSettings
-from processor.readings import Reading
+from processor.readings import Row, document_bytes
 
 # Compare-and-set on the reading's time for many sensors in one call: KEYS[i] gets ARGV[2i-1] (time in
 # microseconds) and ARGV[2i] (the reading) unless it holds a newer or equal time. An older reading never wins.
@@ -38,6 +40,9 @@ def _micros(ts: datetime) -> int:
 
 
 def connect(settings: RedisSettings, timeout: float = 2.0) -> redis.Redis:
+    """A client that fails fast: redis-py retries 3 times with up to 10 s backoff by default, which held /health
+    past the load balancer's timeout and the consumer's updater past its round while Redis was down. Both callers
+    handle a failure themselves (serve falls back to PostgreSQL, consume resynchronises Redis later)."""
     return redis.Redis(
         host=settings.host,
         port=settings.port,
@@ -46,6 +51,7 @@ def connect(settings: RedisSettings, timeout: float = 2.0) -> redis.Redis:
         socket_timeout=timeout,
         socket_connect_timeout=timeout,
         health_check_interval=30,
+        retry=Retry(NoBackoff(), 0),
     )
 
 
@@ -69,8 +75,8 @@ class LatestCache:
             self._script(keys=keys, args=args, client=pipe)
         return sum(pipe.execute()) if len(pipe) else 0
 
-    def put_readings(self, readings: Iterable[Reading]) -> int:
-        return self.put_latest((r.sensor_id, r.timestamp, r.to_json_bytes()) for r in readings)
+    def put_rows(self, rows: Iterable[Row]) -> int:
+        return self.put_latest((row[0], row[1], document_bytes(row)) for row in rows)
 
     def get_latest(self, sensor_id: str) -> dict | None:
         document = self.client.hget(latest_key(sensor_id), "reading")

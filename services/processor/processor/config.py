@@ -1,11 +1,17 @@
-"""Settings from the container contract's environment variables, validated once at start-up."""
+"""Settings from the container contract's environment variables, validated once at start-up.
+
+Variables are read only through the names in `processor.contract`.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from processor import contract as c
 
 
 class ConfigError(ValueError):
@@ -61,21 +67,25 @@ _SSL_MODES = ("disable", "allow", "prefer", "require", "verify-ca", "verify-full
 
 @dataclass(frozen=True)
 class DatabaseSettings:
+    """Where the database is, and where its credentials come from: exactly one of `secret_arn` (the rotating
+    application secret, production) or `user` + `password` (static, local runs)."""
+
     host: str
     port: int
     name: str
-    user: str
-    password: str
     sslmode: str
     sslrootcert: str | None
+    secret_arn: str | None = None
+    region: str | None = None
+    user: str | None = None
+    password: str | None = None
 
     def conninfo(self) -> dict[str, str | int]:
+        """Connection parameters without the credentials (`processor.db` adds them)."""
         info: dict[str, str | int] = {
             "host": self.host,
             "port": self.port,
             "dbname": self.name,
-            "user": self.user,
-            "password": self.password,
             "sslmode": self.sslmode,
             "connect_timeout": 5,
             "application_name": "iot-processor",
@@ -86,18 +96,37 @@ class DatabaseSettings:
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> DatabaseSettings:
-        sslmode = env.get("DB_SSLMODE", "").strip() or "require"
+        sslmode = env.get(c.DB_SSLMODE, "").strip() or "require"
         if sslmode not in _SSL_MODES:
             allowed = ", ".join(_SSL_MODES)
-            raise ConfigError(f"environment variable DB_SSLMODE must be one of {allowed}, got {sslmode!r}")
+            raise ConfigError(f"environment variable {c.DB_SSLMODE} must be one of {allowed}, got {sslmode!r}")
+        secret_arn = env.get(c.DB_SECRET_ARN, "").strip() or None
+        user = env.get(c.DB_USER, "").strip() or None
+        password = env.get(c.DB_PASSWORD, "") or None
+        if secret_arn and (user or password):
+            raise ConfigError(
+                f"set either {c.DB_SECRET_ARN} (the rotating secret) or {c.DB_USER} + {c.DB_PASSWORD} "
+                f"(static credentials, local runs), not both"
+            )
+        if not secret_arn:
+            if not user and not password:
+                raise ConfigError(
+                    f"database credentials are not configured: set {c.DB_SECRET_ARN} (the rotating secret) or "
+                    f"{c.DB_USER} + {c.DB_PASSWORD} (static credentials, local runs)"
+                )
+            if not user or not password:
+                missing = c.DB_USER if not user else c.DB_PASSWORD
+                raise ConfigError(f"environment variable {missing} is required with static credentials but not set")
         return cls(
-            host=_required(env, "DB_HOST"),
-            port=_int(env, "DB_PORT", 5432, 1, 65535),
-            name=_required(env, "DB_NAME"),
-            user=_required(env, "DB_USER"),
-            password=_required(env, "DB_PASSWORD"),
+            host=_required(env, c.DB_HOST),
+            port=_int(env, c.DB_PORT, 5432, 1, 65535),
+            name=_required(env, c.DB_NAME),
             sslmode=sslmode,
-            sslrootcert=env.get("DB_SSLROOTCERT", "").strip() or None,
+            sslrootcert=env.get(c.DB_SSLROOTCERT, "").strip() or None,
+            secret_arn=secret_arn,
+            region=_required(env, c.AWS_REGION) if secret_arn else None,
+            user=user,
+            password=password,
         )
 
 
@@ -111,10 +140,10 @@ class RedisSettings:
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> RedisSettings:
         return cls(
-            host=_required(env, "REDIS_HOST"),
-            port=_int(env, "REDIS_PORT", 6379, 1, 65535),
-            tls=_bool(env, "REDIS_TLS", True),
-            auth_token=env.get("REDIS_AUTH_TOKEN", "").strip() or None,
+            host=_required(env, c.REDIS_HOST),
+            port=_int(env, c.REDIS_PORT, 6379, 1, 65535),
+            tls=_bool(env, c.REDIS_TLS, True),
+            auth_token=env.get(c.REDIS_AUTH_TOKEN, "").strip() or None,
         )
 
 
@@ -124,9 +153,12 @@ class ConsumerSettings:
     stream_name: str
     data_dir: Path
     batch_size: int
+    catchup_batch_size: int
     idle_sleep_seconds: float
     rebalance_seconds: float
     max_backoff_seconds: float
+    metrics_seconds: float
+    max_future_seconds: float
     database: DatabaseSettings
     redis: RedisSettings
 
@@ -134,13 +166,16 @@ class ConsumerSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ConsumerSettings:
         env = os.environ if env is None else env
         return cls(
-            region=_required(env, "AWS_REGION"),
-            stream_name=_required(env, "STREAM_NAME"),
-            data_dir=Path(_required(env, "DATA_DIR")),
-            batch_size=_int(env, "BATCH_SIZE", 1000, 1, 10000),
-            idle_sleep_seconds=_float(env, "IDLE_SLEEP_SECONDS", 1.0, 0.0, 60.0),
-            rebalance_seconds=_float(env, "REBALANCE_SECONDS", 15.0, 0.1, 3600.0),
-            max_backoff_seconds=_float(env, "MAX_BACKOFF_SECONDS", 20.0, 0.01, 600.0),
+            region=_required(env, c.AWS_REGION),
+            stream_name=_required(env, c.STREAM_NAME),
+            data_dir=Path(_required(env, c.DATA_DIR)),
+            batch_size=_int(env, c.BATCH_SIZE, 1000, 1, 10000),
+            catchup_batch_size=_int(env, c.CATCHUP_BATCH_SIZE, 10000, 1, 10000),
+            idle_sleep_seconds=_float(env, c.IDLE_SLEEP_SECONDS, 1.0, 0.0, 60.0),
+            rebalance_seconds=_float(env, c.REBALANCE_SECONDS, 15.0, 0.1, 3600.0),
+            max_backoff_seconds=_float(env, c.MAX_BACKOFF_SECONDS, 20.0, 0.01, 600.0),
+            metrics_seconds=_float(env, c.METRICS_SECONDS, 60.0, 0.1, 3600.0),
+            max_future_seconds=_float(env, c.MAX_FUTURE_SECONDS, 900.0, 0.0, 86400.0),
             database=DatabaseSettings.from_env(env),
             redis=RedisSettings.from_env(env),
         )
@@ -149,6 +184,7 @@ class ConsumerSettings:
 @dataclass(frozen=True)
 class ServerSettings:
     port: int
+    pool_timeout_seconds: float
     database: DatabaseSettings
     redis: RedisSettings
 
@@ -156,7 +192,49 @@ class ServerSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
         env = os.environ if env is None else env
         return cls(
-            port=_int(env, "PORT", 8080, 1, 65535),
+            port=_int(env, c.PORT, c.DEFAULT_PORT, 1, 65535),
+            pool_timeout_seconds=_float(env, c.DB_POOL_TIMEOUT_SECONDS, 5.0, 0.1, 120.0),
             database=DatabaseSettings.from_env(env),
             redis=RedisSettings.from_env(env),
         )
+
+
+@dataclass(frozen=True)
+class DbSetupSettings:
+    """`db-setup`: the master secret and the application secret, both as the whole JSON ECS injects."""
+
+    host: str
+    port: int
+    name: str
+    sslmode: str
+    sslrootcert: str | None
+    admin_secret: Mapping[str, object]
+    app_secret: Mapping[str, object]
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> DbSetupSettings:
+        env = os.environ if env is None else env
+        database = DatabaseSettings.from_env({**env, c.DB_USER: "-", c.DB_PASSWORD: "-", c.DB_SECRET_ARN: ""})
+        return cls(
+            host=database.host,
+            port=database.port,
+            name=database.name,
+            sslmode=database.sslmode,
+            sslrootcert=database.sslrootcert,
+            admin_secret=_secret_json(env, c.DB_ADMIN_SECRET),
+            app_secret=_secret_json(env, c.DB_APP_SECRET),
+        )
+
+
+def _secret_json(env: Mapping[str, str], name: str) -> Mapping[str, object]:
+    raw = _required(env, name)
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        raise ConfigError(f"environment variable {name} must be the secret's JSON, but it is not valid JSON") from None
+    if not isinstance(doc, dict):
+        raise ConfigError(f"environment variable {name} must be a JSON object")
+    for key in ("username", "password"):
+        if not isinstance(doc.get(key), str) or not doc[key]:
+            raise ConfigError(f"environment variable {name} has no {key!r}")
+    return doc

@@ -18,6 +18,7 @@ class DeadLetter:
     partition_key: str
     data: bytes
     reason: str
+    sub_sequence_number: int | None = None  # the user record's place in a KPL-aggregated record
 
 
 def _encode(data: bytes) -> dict[str, str]:
@@ -33,7 +34,7 @@ class DeadLetterWriter:
     One file per shard keeps a single writer per file (a shard has one owner at a time), which matters on
     EFS where appends from several clients are not atomic. Lines are fsynced before the batch's checkpoint
     commits, so a dead letter is never lost; after a crash a batch may be dead-lettered again, and
-    (shardId, sequenceNumber) identifies the duplicate.
+    (shardId, sequenceNumber, subSequenceNumber) identifies the duplicate.
     """
 
     def __init__(self, data_dir: Path, stream_name: str) -> None:
@@ -53,6 +54,7 @@ class DeadLetterWriter:
                 {
                     "shardId": letter.shard_id,
                     "sequenceNumber": letter.sequence_number,
+                    **({} if letter.sub_sequence_number is None else {"subSequenceNumber": letter.sub_sequence_number}),
                     "partitionKey": letter.partition_key,
                     "reason": letter.reason,
                     "deadLetteredAt": now,
@@ -63,7 +65,17 @@ class DeadLetterWriter:
         for shard_id, lines in by_shard.items():
             fd = os.open(self.path_for(shard_id), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
             try:
-                os.write(fd, b"".join(lines))
-                os.fsync(fd)
+                _write_all(fd, b"".join(lines))
+                os.fdatasync(fd)  # the data and the file's new size; not the timestamps
             finally:
                 os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """os.write may write less than asked (a signal, a full quota, NFS/EFS): write the rest, never drop it."""
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        if written <= 0:
+            raise OSError(f"dead-letter write made no progress ({len(view)} bytes left)")
+        view = view[written:]

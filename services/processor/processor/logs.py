@@ -9,8 +9,9 @@ from datetime import UTC, datetime
 
 import orjson
 
+from processor.contract import METRICS_NAMESPACE
+
 _STANDARD = set(logging.LogRecord("", 0, "", 0, "", None, None).__dict__) | {"message", "asctime"}
-METRICS_NAMESPACE = "IotPlatform/Processor"
 
 
 class JsonFormatter(logging.Formatter):
@@ -35,8 +36,11 @@ def configure_logging(level: str = "INFO") -> None:
     root.setLevel(level)
 
 
-def emit_metrics(dimensions: dict[str, str], values: dict[str, tuple[float, str]]) -> None:
-    """Print one EMF record; CloudWatch Logs turns it into metrics without any API call."""
+def emit_metrics(
+    dimensions: dict[str, str], values: dict[str, tuple[float, str]], properties: dict[str, object] | None = None
+) -> None:
+    """Print one EMF record; CloudWatch Logs turns it into metrics without any API call. `properties` are kept in
+    the log event only (searchable in Logs Insights), never metric dimensions."""
     doc: dict[str, object] = {
         "_aws": {
             "Timestamp": int(time.time() * 1000),
@@ -48,6 +52,7 @@ def emit_metrics(dimensions: dict[str, str], values: dict[str, tuple[float, str]
                 }
             ],
         },
+        **(properties or {}),
         **dimensions,
         **{name: value for name, (value, _) in values.items()},
     }

@@ -1,9 +1,17 @@
-"""Parsing and validation of one sensor reading (the JSON a device sends)."""
+"""Parsing and validation of one sensor reading (the JSON a device sends), straight to a row of the readings table.
+
+The timestamp window: a reading's time must be at or after EARLIEST (2000-01-01T00:00:00Z) and at most
+`max_future` (MAX_FUTURE_SECONDS, default 15 minutes of clock skew) after the moment Kinesis received the record
+(its ApproximateArrivalTimestamp). Judging "future" against the arrival time, not the clock, gives the same verdict
+when a batch is replayed days later, so a record is never stored on one try and dead-lettered on another.
+Readings outside the window are dead letters: a year-10000 instant cannot be loaded back from PostgreSQL, and a
+reading dated 2099 would stay the sensor's "latest" forever.
+"""
 
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, NamedTuple
 
 import msgspec
@@ -11,8 +19,8 @@ import orjson
 
 MAX_SENSOR_ID_LENGTH = 128
 MAX_EXTRA_FIELDS = 32
-# RFC 3339 date-time: full date, 'T' (or space), time with optional fraction, and a mandatory offset.
-_RFC3339 = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})\Z")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+DEFAULT_MAX_FUTURE = timedelta(minutes=15)
 _SENSOR_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._:-]*\Z")
 _REQUIRED = ("sensorId", "timestamp", "temperature", "humidity")
 MAX_FIELD_NAME_LENGTH = 64
@@ -20,39 +28,34 @@ MAX_FIELD_NAME_LENGTH = 64
 # \u0000, which would otherwise fail the whole batch's transaction again and again).
 _FIELD_NAME = re.compile(r"^[A-Za-z0-9_.:-]{1,64}\Z")
 
+# A row of the readings table: sensor_id, ts, temperature, humidity, extra (further numeric fields, or None).
+Row = tuple[str, datetime, float, float, dict[str, float] | None]
+
 
 class InvalidReading(ValueError):
     """A record that is not a valid reading; the message says why."""
 
 
 class Reading(NamedTuple):
-    """A valid reading. A NamedTuple: the consumer builds one per record, and it is the cheapest immutable type."""
+    """A valid reading, its time in UTC."""
 
     sensor_id: str
     timestamp: datetime
     temperature: float
     humidity: float
     extra: dict[str, float]
-    timestamp_text: str  # the timestamp in its canonical form (format_timestamp), as the API shows it
 
     def to_json(self) -> dict[str, object]:
         return reading_document(self.sensor_id, self.timestamp, self.temperature, self.humidity, self.extra)
 
-    def to_json_bytes(self) -> bytes:
-        """`to_json()` serialised. Readings with no extra fields, the usual case, skip building a dict: sensorId
-        and the canonical timestamp need no escaping, and repr() of a finite float is a JSON number."""
-        if self.extra:
-            return orjson.dumps(self.to_json())
-        return (
-            f'{{"sensorId":"{self.sensor_id}","timestamp":"{self.timestamp_text}",'
-            f'"temperature":{self.temperature!r},"humidity":{self.humidity!r}}}'
-        ).encode()
+    def to_row(self) -> Row:
+        return (self.sensor_id, self.timestamp, self.temperature, self.humidity, self.extra or None)
 
 
 def reading_document(
     sensor_id: str, timestamp: datetime, temperature: float, humidity: float, extra: dict[str, float] | None
 ) -> dict[str, object]:
-    """The reading as the API and Redis show it: the device's JSON shape."""
+    """The reading as the API and Redis show it: the device's JSON shape, its time in UTC."""
     return {
         "sensorId": sensor_id,
         "timestamp": format_timestamp(timestamp),
@@ -62,8 +65,24 @@ def reading_document(
     }
 
 
+def document_bytes(row: Row) -> bytes:
+    """`reading_document` of a row, serialised. Rows without extra fields, the usual case, skip building a dict:
+    sensorId and the canonical timestamp need no escaping, and repr() of a finite float is a JSON number."""
+    sensor_id, ts, temperature, humidity, extra = row
+    if extra:
+        return orjson.dumps(reading_document(*row))
+    return (
+        f'{{"sensorId":"{sensor_id}","timestamp":"{format_timestamp(ts)}",'
+        f'"temperature":{temperature!r},"humidity":{humidity!r}}}'
+    ).encode()
+
+
 def format_timestamp(value: datetime) -> str:
-    return value.isoformat().replace("+00:00", "Z")
+    """RFC 3339 in UTC with a `Z`: the one form every answer uses, whatever offset the device sent (PostgreSQL's
+    timestamptz keeps the instant, not the offset, so UTC is the only form /latest and /readings can agree on)."""
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    return value.replace(tzinfo=None).isoformat() + "Z"
 
 
 def validate_sensor_id(value: object) -> str:
@@ -76,42 +95,45 @@ def validate_sensor_id(value: object) -> str:
     return value
 
 
-def _is_plain_utc(value: str) -> bool:
-    """`YYYY-MM-DDTHH:MM:SSZ`, what devices send almost always: checked without a regex."""
-    return (
-        len(value) == 20
-        and value[19] == "Z"
-        and value[10] == "T"
-        and value[4] == value[7] == "-"
-        and value[13] == value[16] == ":"
-        and value[:4].isdigit()  # fromisoformat checks the other digits
-    )
+# msgspec parses RFC 3339 in C; tz=True refuses a date-time without an offset.
+_Timestamp = Annotated[datetime, msgspec.Meta(tz=True)]
 
 
 def parse_timestamp(value: object, field: str = "timestamp") -> datetime:
-    """An RFC 3339 date-time with a time zone; raises InvalidReading naming ``field``."""
-    return _timestamp_and_text(value, field)[0]
-
-
-def _timestamp_and_text(value: object, field: str = "timestamp") -> tuple[datetime, str]:
-    """The date-time and its canonical text (format_timestamp): a plain UTC one already is, the rest is formatted."""
-    if type(value) is str and _is_plain_utc(value):  # what devices send almost always
-        try:
-            return datetime.fromisoformat(value), value
-        except ValueError:
-            raise InvalidReading(f"{field} is not a valid date-time: {value!r}") from None
-    match = _RFC3339.match(value) if isinstance(value, str) else None
-    if match is None:
+    """An RFC 3339 date-time with a time zone (any offset, any fraction, rounded to microseconds), in UTC;
+    raises InvalidReading naming ``field``."""
+    if not isinstance(value, str):
         raise InvalidReading(f"{field} must be an RFC 3339 date-time with a time zone, e.g. 2025-12-04T00:00:00Z")
-    text: str = value  # type: ignore[assignment]
-    fraction = match.group(1)
-    if fraction and len(fraction) > 7:  # Python keeps microseconds; drop finer digits
-        text = text.replace(fraction, fraction[:7], 1)
     try:
-        moment = datetime.fromisoformat(text if text.isupper() else text.upper())  # RFC 3339 allows 't' and 'z'
-    except ValueError:
-        raise InvalidReading(f"{field} is not a valid date-time: {value!r}") from None
-    return moment, format_timestamp(moment)
+        moment = msgspec.convert(value, _Timestamp)
+    except msgspec.ValidationError:
+        raise InvalidReading(
+            f"{field} must be an RFC 3339 date-time with a time zone, e.g. 2025-12-04T00:00:00Z; "
+            f"{value[:40]!r} is not a valid date-time"
+        ) from None
+    return _utc(moment, field)
+
+
+def _utc(moment: datetime, field: str = "timestamp") -> datetime:
+    if moment.tzinfo is UTC:
+        return moment
+    try:
+        return moment.astimezone(UTC)
+    except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00 is in the year 10000 UTC
+        raise InvalidReading(f"{field} {moment.isoformat()} is outside the accepted window") from None
+
+
+def check_window(ts: datetime, latest: datetime) -> None:
+    """Raise InvalidReading unless EARLIEST <= ts <= latest (see the module's docstring)."""
+    if not 1 < ts.year < 9999:  # may not even have a UTC form (9999-12-31T23:59:59-01:00 is in the year 10000)
+        raise InvalidReading(f"timestamp {ts.isoformat()} is outside the accepted window")
+    if ts < EARLIEST:
+        raise InvalidReading(f"timestamp {format_timestamp(ts)} is before {format_timestamp(EARLIEST)}")
+    if ts > latest:
+        raise InvalidReading(
+            f"timestamp {format_timestamp(ts)} is in the future: later than {format_timestamp(latest)} "
+            "(the record's arrival in Kinesis plus the allowed clock skew)"
+        )
 
 
 def _number(value: object, field: str) -> float:
@@ -124,11 +146,11 @@ def _number(value: object, field: str) -> float:
     raise InvalidReading(f"{field} must be a number")
 
 
-class _PlainReading(msgspec.Struct, forbid_unknown_fields=True):
-    """The usual reading (the four fields, no extras), decoded and type-checked in C by msgspec."""
+class _PlainReading(msgspec.Struct, forbid_unknown_fields=True, gc=False):
+    """The usual reading (the four fields, no extras), decoded, type-checked and its time parsed in C by msgspec."""
 
     sensorId: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SENSOR_ID_LENGTH, pattern=_SENSOR_ID.pattern)]
-    timestamp: str
+    timestamp: _Timestamp
     temperature: float
     humidity: float
 
@@ -136,8 +158,17 @@ class _PlainReading(msgspec.Struct, forbid_unknown_fields=True):
 _decode_plain = msgspec.json.Decoder(_PlainReading).decode
 
 
-def parse_reading(data: bytes | str) -> Reading:
-    """Decode and validate one record's data; raises InvalidReading naming the problem.
+class _ReadingWithExtras(_PlainReading, forbid_unknown_fields=False, gc=False):
+    """The four fields checked in C, whatever else the object holds (the extras are read separately)."""
+
+
+_decode_four = msgspec.json.Decoder(_ReadingWithExtras).decode
+
+
+def parse_row(data: bytes | str) -> Row:
+    """Decode and validate one record's data into a row (time in UTC); raises InvalidReading naming the problem.
+    The timestamp window is checked by the caller (`check_window`), which knows the record's arrival; the time
+    keeps the device's offset (only the instant matters to PostgreSQL, the dedupe keys and Redis).
 
     The usual reading takes a fast path; anything else (extra fields, or anything invalid) goes through the
     general parser, which accepts exactly the same readings (a property test checks it) and gives the reason.
@@ -145,12 +176,39 @@ def parse_reading(data: bytes | str) -> Reading:
     try:
         plain = _decode_plain(data)
     except (msgspec.ValidationError, msgspec.DecodeError):
-        return parse_reading_general(data)
-    moment, text = _timestamp_and_text(plain.timestamp)
-    return Reading(plain.sensorId, moment, plain.temperature, plain.humidity, {}, text)
+        return parse_row_with_extras(data)
+    # The offset is kept: PostgreSQL, the dedupe keys and Redis compare instants; answers are formatted in UTC.
+    return (plain.sensorId, plain.timestamp, plain.temperature, plain.humidity, None)
 
 
-def parse_reading_general(data: bytes | str) -> Reading:
+# Extra field names already checked: devices send the same few names again and again (bounded, in case not).
+_GOOD_NAMES: set[str] = set()
+
+
+def parse_row_with_extras(data: bytes | str) -> Row:
+    """A reading with extra fields: the four checked in C by msgspec, the extras read by orjson; anything
+    invalid goes to the general parser for the reason."""
+    try:
+        four = _decode_four(data)
+    except (msgspec.ValidationError, msgspec.DecodeError):
+        return parse_row_general(data)
+    doc = orjson.loads(data)  # valid JSON: msgspec has just read it
+    if len(doc) - len(_REQUIRED) > MAX_EXTRA_FIELDS:
+        raise InvalidReading(f"at most {MAX_EXTRA_FIELDS} extra fields are allowed")
+    extra: dict[str, float] = {}
+    for key, value in doc.items():
+        if key in _REQUIRED:
+            continue
+        if key not in _GOOD_NAMES or type(value) is not float:
+            return parse_row_general(data)  # a new name or a non-float: the general parser checks and says why
+        extra[key] = value
+    ts = four.timestamp
+    if ts.tzinfo is not UTC:
+        ts = _utc(ts)
+    return (four.sensorId, ts, four.temperature, four.humidity, extra or None)
+
+
+def parse_row_general(data: bytes | str) -> Row:
     """Decode and validate any reading, extra numeric fields included; raises InvalidReading naming the problem."""
     try:
         doc = orjson.loads(data)
@@ -170,17 +228,36 @@ def parse_reading_general(data: bytes | str) -> Reading:
             raise InvalidReading(f"at most {MAX_EXTRA_FIELDS} extra fields are allowed")
         for key, value in doc.items():
             if key not in _REQUIRED:
-                if not _FIELD_NAME.match(key):
-                    raise InvalidReading(
-                        f"extra field name {key[:40]!r} must be 1-{MAX_FIELD_NAME_LENGTH} letters, digits or _ . : -"
-                    )
+                if key not in _GOOD_NAMES:
+                    if not _FIELD_NAME.match(key):
+                        raise InvalidReading(
+                            f"extra field name {key[:40]!r} must be 1-{MAX_FIELD_NAME_LENGTH} letters, digits "
+                            "or _ . : -"
+                        )
+                    if len(_GOOD_NAMES) < 10_000:
+                        _GOOD_NAMES.add(key)
                 extra[key] = _number(value, key)
-    moment, text = _timestamp_and_text(timestamp)
-    return Reading(
+    return (
         validate_sensor_id(sensor_id),
-        moment,
+        parse_timestamp(timestamp),
         _number(temperature, "temperature"),
         _number(humidity, "humidity"),
-        extra,
-        text,
+        extra or None,
     )
+
+
+def _now_latest() -> datetime:
+    return datetime.now(UTC) + DEFAULT_MAX_FUTURE
+
+
+def parse_reading(data: bytes | str, latest: datetime | None = None) -> Reading:
+    """`parse_row` and the window as a Reading; `latest` defaults to now plus the default clock skew."""
+    sensor_id, ts, temperature, humidity, extra = parse_row(data)
+    check_window(ts, latest or _now_latest())
+    return Reading(sensor_id, ts, temperature, humidity, extra or {})
+
+
+def parse_reading_general(data: bytes | str, latest: datetime | None = None) -> Reading:
+    sensor_id, ts, temperature, humidity, extra = parse_row_general(data)
+    check_window(ts, latest or _now_latest())
+    return Reading(sensor_id, ts, temperature, humidity, extra or {})

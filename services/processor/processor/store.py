@@ -1,8 +1,14 @@
-"""PostgreSQL writes of one batch: readings, latest reading per sensor and the shard checkpoint, atomically."""
+"""PostgreSQL writes of one batch: readings and the shard checkpoint, atomically.
+
+The duplicate policy: the first reading stored for a (sensor, timestamp) wins. A later record with the same key and
+the same values is a harmless duplicate (a producer's retry, or a replay after a crash): counted, not stored again.
+A later record with the same key but different values is a conflicting duplicate: it is not stored either, but it
+goes to the dead-letter file (reason names the stored reading) and is counted separately, so it never vanishes.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -11,10 +17,8 @@ import psycopg
 from psycopg import sql
 from psycopg.types.json import set_json_dumps
 
-from processor.readings import Reading
+from processor.readings import Row
 
-# A row of the readings table: sensor_id, ts, temperature, humidity, extra (further numeric fields, or None).
-Row = tuple[str, datetime, float, float, dict[str, float] | None]
 _COPY_TYPES = ("text", "timestamptz", "float8", "float8", "jsonb")
 
 
@@ -32,15 +36,13 @@ class Checkpoint:
     finished: bool
 
 
-def merge_newest(latest: dict[str, Reading], readings: Iterable[Reading]) -> None:
-    """Keep in ``latest`` the newest reading of each sensor (by timestamp; an older one never wins)."""
-    for reading in readings:
-        current = latest.get(reading.sensor_id)
-        if current is None or reading.timestamp > current.timestamp:
-            latest[reading.sensor_id] = reading
+@dataclass(frozen=True)
+class Committed:
+    """What one batch's transaction did: rows stored, and which rows (by index) conflicted with stored ones."""
 
+    stored: int
+    conflicts: list[int]
 
-_COLUMNS = sql.SQL("sensor_id, ts, temperature, humidity, extra")
 
 # Every sensor's newest reading, one index probe per sensor (a "loose index scan" over the primary key).
 LATEST_PER_SENSOR_SQL = """
@@ -53,18 +55,41 @@ WITH RECURSIVE sensors AS (
 SELECT latest.* FROM sensors
 CROSS JOIN LATERAL (
     SELECT sensor_id, ts, temperature, humidity, extra FROM readings r
-     WHERE r.sensor_id = sensors.sensor_id ORDER BY ts DESC LIMIT 1
+     WHERE r.sensor_id = sensors.sensor_id AND r.ts <= now() + interval '1 day'  -- never a poison row (issue #11)
+     ORDER BY ts DESC LIMIT 1
 ) AS latest
 """
 
 
 class ReadingStore:
-    """Writes batches on one connection. Each batch is one transaction guarded by a checkpoint compare-and-set."""
+    """Writes batches on one connection. Each batch is one transaction guarded by a checkpoint compare-and-set.
 
-    def __init__(self, conn: psycopg.Connection, stream_name: str) -> None:
+    Checkpoints belong to one incarnation of the stream (its creation time): a stream deleted and recreated under
+    the same name starts its shards again at shardId-000000000000 with new sequence numbers, and must not inherit
+    the old stream's checkpoints.
+    """
+
+    def __init__(self, conn: psycopg.Connection, stream_name: str, stream_created_at: datetime | None = None) -> None:
         self.conn = conn
         self.stream_name = stream_name
+        self.stream_created_at = stream_created_at
+        self._staging_ready = False
         set_json_dumps(orjson.dumps, context=conn)
+
+    def adopt_stream(self) -> list[str]:
+        """Bind checkpoints to this incarnation of the stream; returns the shards of an older one, now discarded."""
+        with self.conn.transaction():
+            self.conn.execute(
+                """UPDATE shard_checkpoints SET stream_created_at = %s
+                    WHERE stream_name = %s AND stream_created_at IS NULL""",
+                (self.stream_created_at, self.stream_name),
+            )
+            rows = self.conn.execute(
+                """DELETE FROM shard_checkpoints WHERE stream_name = %s AND stream_created_at <> %s
+                   RETURNING shard_id""",
+                (self.stream_name, self.stream_created_at),
+            ).fetchall()
+        return [row[0] for row in rows]
 
     def checkpoints(self) -> dict[str, Checkpoint]:
         with self.conn.transaction():
@@ -74,17 +99,35 @@ class ReadingStore:
             ).fetchall()
         return {shard: Checkpoint(seq, finished) for shard, seq, finished in rows}
 
+    def checkpoint(self, shard_id: str) -> Checkpoint | None:
+        row = self.conn.execute(
+            "SELECT sequence_number, finished FROM shard_checkpoints WHERE stream_name = %s AND shard_id = %s",
+            (self.stream_name, shard_id),
+        ).fetchone()
+        return None if row is None else Checkpoint(row[0], row[1])
+
     def ensure_checkpoint(self, shard_id: str) -> Checkpoint:
         with self.conn.transaction():
             self.conn.execute(
-                "INSERT INTO shard_checkpoints (stream_name, shard_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-                (self.stream_name, shard_id),
+                """INSERT INTO shard_checkpoints (stream_name, shard_id, stream_created_at) VALUES (%s, %s, %s)
+                   ON CONFLICT DO NOTHING""",
+                (self.stream_name, shard_id, self.stream_created_at),
             )
             seq, finished = self.conn.execute(
                 "SELECT sequence_number, finished FROM shard_checkpoints WHERE stream_name = %s AND shard_id = %s",
                 (self.stream_name, shard_id),
             ).fetchone()  # type: ignore[misc]
         return Checkpoint(seq, finished)
+
+    def _advance(self, shard_id: str, previous: str | None, last: str | None, finished: bool) -> None:
+        moved = self.conn.execute(
+            """UPDATE shard_checkpoints
+                  SET sequence_number = %s, finished = %s, updated_at = now()
+                WHERE stream_name = %s AND shard_id = %s AND sequence_number IS NOT DISTINCT FROM %s""",
+            (last, finished, self.stream_name, shard_id, previous),
+        ).rowcount
+        if moved != 1:
+            raise LostOwnership(shard_id, previous)
 
     def commit_batch(
         self,
@@ -93,51 +136,82 @@ class ReadingStore:
         last_sequence: str | None,
         rows: Sequence[Row],
         finished: bool = False,
-        before_commit: Callable[[], None] | None = None,
-    ) -> int:
-        """Store rows and advance the checkpoint in one transaction; returns how many rows were new.
+        before_commit: Callable[[list[int] | None], None] | None = None,
+        claimed: Callable[[], None] | None = None,
+    ) -> Committed:
+        """Store rows and advance the checkpoint in one transaction.
 
-        `before_commit` runs after the rows are in, before COMMIT.
-        Duplicates (same sensor and timestamp) are dropped. Raises LostOwnership, storing nothing, when the
+        `claimed()` runs once the checkpoint's row is locked by this transaction (only the shard's owner gets
+        there: side effects such as appending to the shard's dead-letter file start then, never in a task that
+        lost the shard). `before_commit(conflicts)` runs after the rows are in, before COMMIT, with the indexes of
+        the rows that conflict with stored readings; `before_commit(None)` when the attempt is abandoned, to wait
+        for what `claimed` started before the row lock goes. Raises LostOwnership, storing nothing, when the
         checkpoint is no longer `previous_sequence`.
         """
         conn = self.conn
-        with conn.transaction():
-            moved = conn.execute(
-                """UPDATE shard_checkpoints
-                      SET sequence_number = %s, finished = %s, updated_at = now()
-                    WHERE stream_name = %s AND shard_id = %s AND sequence_number IS NOT DISTINCT FROM %s""",
-                (last_sequence, finished, self.stream_name, shard_id, previous_sequence),
+        # Fast path: COPY straight into the table, no savepoint. A stored key (a replay after a crash, a producer's
+        # retry the batch did not catch, a conflicting reading) fails the COPY; the whole transaction is then
+        # redone through a staging table, which also finds the conflicting rows.
+        try:
+            with conn.transaction():
+                self._advance(shard_id, previous_sequence, last_sequence, finished)
+                if claimed is not None:
+                    claimed()
+                try:
+                    if rows:
+                        with conn.cursor() as cur:
+                            copy_rows(cur, "readings", rows)
+                except psycopg.errors.UniqueViolation:
+                    if before_commit is not None:
+                        before_commit(None)
+                    raise
+                if before_commit is not None:
+                    before_commit([])
+            return Committed(len(rows), [])
+        except psycopg.errors.UniqueViolation:
+            pass
+        with conn.transaction(), conn.cursor() as cur:
+            self._advance(shard_id, previous_sequence, last_sequence, finished)
+            if claimed is not None:
+                claimed()
+            if not self._staging_ready:
+                cur.execute(
+                    """CREATE TEMP TABLE IF NOT EXISTS readings_staging
+                           (LIKE readings, ord integer NOT NULL) ON COMMIT DELETE ROWS"""
+                )
+            copy_rows(cur, "readings_staging", rows, with_ord=True)  # ord: the first one in the batch wins
+            stored = cur.execute(
+                """INSERT INTO readings (sensor_id, ts, temperature, humidity, extra)
+                   SELECT sensor_id, ts, temperature, humidity, extra FROM readings_staging ORDER BY ord
+                   ON CONFLICT DO NOTHING"""
             ).rowcount
-            if moved != 1:
-                raise LostOwnership(shard_id, previous_sequence)
-            # Fast path: COPY straight into the table. A duplicate (a replay after a crash, or a producer's
-            # retry) fails it, and the savepoint lets the slower path skip duplicates instead.
-            try:
-                with conn.transaction(), conn.cursor() as cur:
-                    copy_rows(cur, "readings", rows)
-                stored = len(rows)
-            except psycopg.errors.UniqueViolation:
-                with conn.cursor() as cur:
-                    cur.execute(
-                        "CREATE TEMP TABLE IF NOT EXISTS readings_staging (LIKE readings) ON COMMIT DELETE ROWS"
-                    )
-                    copy_rows(cur, "readings_staging", rows)
-                    stored = cur.execute(
-                        "INSERT INTO readings SELECT * FROM readings_staging ON CONFLICT DO NOTHING"
-                    ).rowcount
+            conflicts = [
+                row[0]
+                for row in cur.execute(
+                    """SELECT s.ord FROM readings_staging s JOIN readings r USING (sensor_id, ts)
+                        WHERE (s.temperature, s.humidity, s.extra) IS DISTINCT FROM (r.temperature, r.humidity, r.extra)
+                        ORDER BY s.ord"""
+                )
+            ]
             if before_commit is not None:
-                before_commit()
-        return stored
+                before_commit(conflicts)
+        self._staging_ready = True  # created in a transaction that committed
+        return Committed(stored, conflicts)
 
 
-def copy_rows(cur: psycopg.Cursor, table: str, rows: Sequence[Row]) -> None:
+_COLUMNS_TEXT = "sensor_id, ts, temperature, humidity, extra"
+
+
+def copy_rows(cur: psycopg.Cursor, table: str, rows: Sequence[Row], with_ord: bool = False) -> None:
     """Binary COPY of readings rows into `table` (the fastest way into PostgreSQL; also the benchmark's floor)."""
-    with cur.copy(sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table), _COLUMNS)) as copy:
-        copy.set_types(_COPY_TYPES)
-        for row in rows:
-            copy.write_row(row)
-
-
-def to_row(reading: Reading) -> Row:
-    return (reading.sensor_id, reading.timestamp, reading.temperature, reading.humidity, reading.extra or None)
+    columns = sql.SQL(_COLUMNS_TEXT + (", ord" if with_ord else ""))
+    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table), columns)
+    with cur.copy(statement) as copy:
+        if with_ord:
+            copy.set_types((*_COPY_TYPES, "int4"))
+            for index, row in enumerate(rows):
+                copy.write_row((*row, index))
+        else:
+            copy.set_types(_COPY_TYPES)
+            for row in rows:
+                copy.write_row(row)
