@@ -14,6 +14,9 @@
 So, as in AWS, the credentials a task started with keep working through one rotation and stop working at the
 second one (that rotation changes their user's password).
 
+The function reaches the database at the secret's `host` and `port`; a caller whose database answers elsewhere (the
+rehearsal: the RDS endpoint is a local server) passes `connect(user, password)`, its network, instead.
+
 What is not reproduced: the Lambda runtime and RotateSecret's scheduling and retries (the steps run in-process,
 in order, once); the master credentials are the `admin` connection given by the caller rather than ones the
 function reads from the secret's `masterarn` (the `masterarn` key is still required, as AWS requires it); the
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import psycopg
@@ -53,8 +57,14 @@ def _version(secrets: Any, arn: str, stage: str) -> tuple[str, dict[str, Any]] |
     return response["VersionId"], json.loads(response["SecretString"])
 
 
-def _connect(secret: dict[str, Any]) -> psycopg.Connection | None:
+Connect = Callable[[str, str], psycopg.Connection]  # (user, password) -> a connection to the secret's database
+
+
+def _connect(secret: dict[str, Any], connect: Connect | None = None) -> psycopg.Connection | None:
+    """A login with the secret's credentials at its host and port (or through ``connect``); None when refused."""
     try:
+        if connect is not None:
+            return connect(secret["username"], secret["password"])
         return psycopg.connect(
             host=secret["host"],
             port=int(secret["port"]),
@@ -67,9 +77,12 @@ def _connect(secret: dict[str, Any]) -> psycopg.Connection | None:
         return None
 
 
-def rotate_multi_user(secrets: Any, secret_arn: str, admin: psycopg.Connection) -> dict[str, Any]:
+def rotate_multi_user(
+    secrets: Any, secret_arn: str, admin: psycopg.Connection, connect: Connect | None = None
+) -> dict[str, Any]:
     """Run the four steps of one rotation of `secret_arn` with `admin` (a master connection, autocommit);
-    returns the new AWSCURRENT secret."""
+    returns the new AWSCURRENT secret. `connect(user, password)` reaches the database when the secret's host does
+    not."""
     current_id, current = _version(secrets, secret_arn, "AWSCURRENT")  # type: ignore[misc]
     if "masterarn" not in current:
         raise KeyError("masterarn key is missing from secret dictionary")
@@ -91,7 +104,7 @@ def rotate_multi_user(secrets: Any, secret_arn: str, admin: psycopg.Connection) 
         token, pending = pending_version
 
     # setSecret
-    already = _connect(pending)
+    already = _connect(pending, connect)
     if already is not None:
         already.close()
     else:
@@ -106,7 +119,7 @@ def rotate_multi_user(secrets: Any, secret_arn: str, admin: psycopg.Connection) 
                 admin.execute(sql.SQL("ALTER USER {} WITH PASSWORD {}").format(sql.SQL(pending_name), password))
 
     # testSecret
-    conn = _connect(pending)
+    conn = _connect(pending, connect)
     if conn is None:
         raise RuntimeError(f"testSecret: unable to log into the database with the pending secret of {secret_arn}")
     with conn:

@@ -20,7 +20,7 @@ $(NODE_STAMP): package.json package-lock.json
 node-deps: $(NODE_STAMP) ## install the pinned CDK CLI and Node.js 22 (npm ci)
 
 # Needs only the Python and Node packages (not the servers `setup` installs), so CodeBuild runs it as is.
-synth: $(VENV)/.installed $(NODE_STAMP) ## cdk synth with every gate (cdk-nag, CloudFormation validation, cfn-lint) and a summary
+synth: $(VENV)/.installed $(NODE_STAMP) ## cdk synth with every gate (cdk-nag, CloudFormation validation with validation/*.rego) and a summary
 	rm -rf cdk.out .coverage
 	$(CDK_SYNTH) $(CDK_APP)
 	$(VPY) scripts/synth_summary.py cdk.out

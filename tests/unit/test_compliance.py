@@ -1,9 +1,11 @@
-"""Gates: cdk-nag (AwsSolutions) over the whole app, CloudFormation validation as errors, cfn-lint on every template."""
+"""Gates: cdk-nag (AwsSolutions) and CloudFormation's validation engine (with validation/*.rego) over the whole app,
+every finding acknowledged or failing; the synth summary that enforces it."""
 
 from __future__ import annotations
 
 import importlib.util
 import json
+import shutil
 from pathlib import Path
 from types import ModuleType
 
@@ -77,11 +79,32 @@ def test_validate_against_default_rules_flag_is_on() -> None:
     assert context["@aws-cdk/core:validateAgainstDefaultRules"] is True
 
 
-def test_cfn_lint_is_clean_on_every_template(synth: Synth) -> None:
+def test_the_engine_validated_every_template_once_with_our_rules(synth: Synth) -> None:
     script = _summary_script()
     templates = script.stack_templates(synth.outdir)
     assert len(templates) == 7  # the pipeline, and per environment its platform and account-settings stacks
-    assert script.run_cfn_lint(list(templates.values())) == []
+    engines = [p for p in synth.report["pluginReports"] if p["pluginName"] == "CloudFormation Validate"]
+    assert len(engines) == 1 and engines[0]["conclusion"] == "success"
+    rules = sorted((REPO_ROOT / "validation").glob("*.rego"))
+    assert [r.name for r in rules] == ["cfn-lint-parity.rego"]
+
+
+def test_an_unacknowledged_warning_fails_the_summary(synth: Synth, tmp_path: Path) -> None:
+    """`cdk synth` lets the engine's warnings through (an invalid enum, an open security group); the summary not."""
+    script = _summary_script()
+    outdir = tmp_path / "cdk.out"
+    shutil.copytree(synth.outdir, outdir)
+    report = json.loads((outdir / "validation-report.json").read_text())
+    engine = next(p for p in report["pluginReports"] if p["pluginName"] == "CloudFormation Validate")
+    engine["violations"] = [
+        {
+            "ruleName": "W3030",
+            "description": "'ONDEMAND' is not one of ['ON_DEMAND', 'PROVISIONED']",
+            "violatingConstructs": [{"constructPath": "Pipeline/Dev/Platform/Ingestion/Stream/Resource"}],
+        }
+    ]
+    (outdir / "validation-report.json").write_text(json.dumps(report))
+    assert script.main(["synth_summary.py", str(outdir)]) == 1
 
 
 def test_synth_summary_passes(synth: Synth, capsys: pytest.CaptureFixture[str]) -> None:

@@ -56,10 +56,10 @@ def test_platform_dashboard_has_every_metric(synth: Synth, env: str) -> None:
     assert body.count('"ServiceName"') >= 2  # both Fargate services
     # Per shard (the processor's ShardId dimension), whatever shards the stream has after a reshard: a search.
     for metric in ("MillisBehindLatest", "ReadThrottles"):
-        assert (
-            f"SEARCH('{{IotPlatform/Processor,ShardId,StreamName}} MetricName=\\\"{metric}\\\" StreamName="
-            in body
-        ), (env, metric)
+        assert f'SEARCH(\'{{IotPlatform/Processor,ShardId,StreamName}} MetricName=\\"{metric}\\" StreamName=' in body, (
+            env,
+            metric,
+        )
 
 
 @pytest.mark.parametrize("env", ENVIRONMENTS)
