@@ -33,8 +33,10 @@ DESCRIBE_ACTIONS = (
     "application-autoscaling:DescribeScalingPolicies",
     "cloudformation:DescribeStacks",
     "ec2:DescribeRouteTables",
+    "ec2:DescribeSecurityGroups",
     "ecs:DescribeClusters",
     "ecs:DescribeServices",
+    "logs:DescribeLogGroups",
 )
 
 
@@ -112,8 +114,9 @@ class IntegrationTestRole(Construct):
         acknowledge(
             self.role,
             "The integration tests describe control-plane state that holds no data (API definition, autoscaling "
-            "targets, stack outputs, route tables, ECS cluster and services), read-only and named only at run time "
-            "from the stack's outputs; every data service's read and write is scoped to this stack's resources.",
+            "targets, stack outputs, route tables, security groups, log groups' settings, ECS cluster and services), "
+            "read-only and named only at run time from the stack's outputs; every data service's read and write is "
+            "scoped to this stack's resources.",
             "AwsSolutions-IAM5[Resource::*]",
         )
 

@@ -26,7 +26,7 @@ from platform_config.naming import bootstrap_role_arn, stage_id
 ALARM_RULE = {"Category": "Rule", "Owner": "AWS", "Provider": "CloudWatchAlarm", "Version": "1"}
 
 
-def alarm_rule(stack: Stack, deployment: EnvironmentSettings, wait_minutes: int) -> dict[str, Any]:
+def alarm_rule(partition: str, deployment: EnvironmentSettings, wait_minutes: int) -> dict[str, Any]:
     """CodePipeline's CloudWatchAlarm rule on the deployment's users-hurt alarm, read as its lookup role."""
     return {
         "Name": f"UsersHurt-{deployment.name}",
@@ -37,17 +37,17 @@ def alarm_rule(stack: Stack, deployment: EnvironmentSettings, wait_minutes: int)
             "WaitTime": str(wait_minutes),
         },
         "Region": deployment.region,
-        "RoleArn": bootstrap_role_arn("lookup", deployment.account, deployment.region, stack.partition),
+        "RoleArn": bootstrap_role_arn("lookup", deployment.account, deployment.region, partition),
     }
 
 
-def stage_conditions(stack: Stack, config: PlatformConfig, env: EnvironmentSettings) -> dict[str, Any]:
+def stage_conditions(partition: str, config: PlatformConfig, env: EnvironmentSettings) -> dict[str, Any]:
     """The conditions of ``env``'s stage, as CloudFormation's StageDeclaration keys (empty: none)."""
     monitoring = env.monitoring
     wait = max(monitoring.bake_minutes, monitoring.rollback_monitoring_minutes if monitoring.rollback_on_alarm else 0)
     conditions: dict[str, Any] = {}
     if wait:
-        rules = [alarm_rule(stack, deployment, wait) for deployment in config.deployments(env)]
+        rules = [alarm_rule(partition, deployment, wait) for deployment in config.deployments(env)]
         result = "ROLLBACK" if monitoring.rollback_on_alarm else "FAIL"
         conditions["OnSuccess"] = {"Conditions": [{"Result": result, "Rules": rules}]}
     if monitoring.rollback_on_alarm:
@@ -63,7 +63,7 @@ def add_health_conditions(stack: Stack, pipeline: pipelines.CodePipeline, config
     assert isinstance(cfn_pipeline, codepipeline.CfnPipeline)
     roles: list[str] = []
     for env in config.environments:
-        conditions = stage_conditions(stack, config, env)
+        conditions = stage_conditions(stack.partition, config, env)
         if not conditions:
             continue
         index = names.index(stage_id(env.name))

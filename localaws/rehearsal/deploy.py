@@ -1,7 +1,8 @@
 """A stage deployed as CDK Pipelines deploys it: its stacks in dependency order (the account settings stack before the
-platform stack), each stack's file assets published first, then its template uploaded to the assets bucket and
-created or updated with `TemplateURL` (as the CDK CLI does for a template over CloudFormation's 51,200-byte body
-limit), waited for, and its outputs read."""
+platform stack), each stack's file assets published first (its template among them), then the stack created or
+updated with `TemplateURL` (the template asset's `stackTemplateAssetObjectUrl`, as CDK Pipelines' deploy action
+passes it; a template the rehearsal changed is uploaded to the assets bucket under its hash first), waited for, and
+its outputs read."""
 
 from __future__ import annotations
 
@@ -32,6 +33,7 @@ class StageStack:
     artifact: StackArtifact
     assets: Path | None  # the stack's asset manifest
     dependencies: tuple[str, ...]  # construct paths of the stacks it depends on
+    template_url: str  # s3://<bucket>/<key> of the published template (the manifest's stackTemplateAssetObjectUrl)
 
 
 def stage_stacks(assembly: CloudAssembly, deployment: str) -> list[StageStack]:
@@ -49,7 +51,8 @@ def stage_stacks(assembly: CloudAssembly, deployment: str) -> list[StageStack]:
             for d in own.get("dependencies", [])
             if manifest.get(d, {}).get("type") == "cdk:asset-manifest"
         ]
-        stacks[artifact.path] = StageStack(artifact, assets[0] if assets else None, dependencies)
+        url = own["properties"].get("stackTemplateAssetObjectUrl", "")
+        stacks[artifact.path] = StageStack(artifact, assets[0] if assets else None, dependencies, url)
     ordered: list[StageStack] = []
     while len(ordered) < len(stacks):
         ready = [
@@ -63,12 +66,18 @@ def stage_stacks(assembly: CloudAssembly, deployment: str) -> list[StageStack]:
     return ordered
 
 
+def https_url(account: Account, s3_url: str) -> str:
+    """s3://<bucket>/<key> as the HTTPS URL CloudFormation takes."""
+    bucket, key = s3_url.removeprefix("s3://").split("/", 1)
+    return f"https://s3.{account.region}.amazonaws.com/{bucket}/{key}"
+
+
 def upload_template(account: Account, template: dict[str, Any]) -> str:
-    """The template in the assets bucket under its hash; returns its HTTPS URL, as the CDK CLI gives CloudFormation."""
+    """A changed template in the assets bucket under its hash; returns its HTTPS URL."""
     body = json.dumps(template, indent=1).encode()
     key = f"{hashlib.sha256(body).hexdigest()}.json"
     account.client("s3").put_object(Bucket=account.assets_bucket, Key=key, Body=body)
-    return f"https://s3.{account.region}.amazonaws.com/{account.assets_bucket}/{key}"
+    return https_url(account, f"s3://{account.assets_bucket}/{key}")
 
 
 def wait(account: Account, stack_name: str, expected: str) -> dict[str, Any]:
@@ -99,11 +108,12 @@ def exists(account: Account, stack_name: str) -> bool:
     return True
 
 
-def deploy_stack(account: Account, stack_name: str, template: dict[str, Any]) -> dict[str, str]:
-    """Create the stack, or update it when it exists; returns its outputs. An update that changes nothing raises
-    ClientError ("No updates are to be performed."), as `aws cloudformation update-stack` does."""
+def deploy_stack(account: Account, stack_name: str, template: dict[str, Any], url: str = "") -> dict[str, str]:
+    """Create the stack, or update it when it exists, from ``url`` (the published template) or else ``template``
+    (uploaded first); returns its outputs. An update that changes nothing raises ClientError ("No updates are to be
+    performed."), as `aws cloudformation update-stack` does."""
     cloudformation = account.client("cloudformation")
-    url = upload_template(account, template)
+    url = https_url(account, url) if url else upload_template(account, template)
     if exists(account, stack_name):
         cloudformation.update_stack(StackName=stack_name, TemplateURL=url, Capabilities=CAPABILITIES)
         return outputs_of(wait(account, stack_name, "UPDATE_COMPLETE"))
@@ -120,6 +130,9 @@ def deploy_stage(
     for stack in stage_stacks(assembly, deployment):
         if stack.assets is not None:
             publish_file_assets(account, stack.assets)
-        template = (overrides or {}).get(stack.artifact.name, stack.artifact.template)
-        outputs[stack.artifact.name] = deploy_stack(account, stack.artifact.name, template)
+        override = (overrides or {}).get(stack.artifact.name)
+        if override is None or override == stack.artifact.template:
+            outputs[stack.artifact.name] = deploy_stack(account, stack.artifact.name, {}, stack.template_url)
+        else:
+            outputs[stack.artifact.name] = deploy_stack(account, stack.artifact.name, override)
     return outputs

@@ -18,7 +18,6 @@ from __future__ import annotations
 import os
 import threading
 import time
-from types import SimpleNamespace
 from typing import Any
 
 from botocore.credentials import ReadOnlyCredentials
@@ -43,8 +42,7 @@ def conditions(stage: Stage, settings: EnvironmentSettings) -> dict[str, Any]:
         os.environ.setdefault("JSII_NODE", str(node))
     from pipeline.conditions import stage_conditions
 
-    partition_only = SimpleNamespace(partition="aws")  # the one thing of the pipeline stack a rule reads
-    return stage_conditions(partition_only, stage.config, settings)  # type: ignore[arg-type]
+    return stage_conditions("aws", stage.config, settings)
 
 
 def _with(settings: EnvironmentSettings, **monitoring: Any) -> EnvironmentSettings:

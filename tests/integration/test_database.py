@@ -50,3 +50,7 @@ def test_database_availability_and_protection_follow_the_environment(instance, s
     assert instance["BackupRetentionPeriod"] == settings.database.backup_retention_days
     assert instance["PubliclyAccessible"] is False
     assert instance["IAMDatabaseAuthenticationEnabled"] is False, "IAM database authentication is on"
+
+
+def test_enhanced_monitoring_follows_the_environment(instance, settings) -> None:
+    assert instance.get("MonitoringInterval", 0) == settings.database.monitoring_interval_seconds
