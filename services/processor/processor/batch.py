@@ -25,21 +25,24 @@ import redis
 from processor.cache import LatestCache
 from processor.deadletter import DeadLetter, DeadLetterWriter
 from processor.readings import (
+    _GOOD_IDS,
     DEFAULT_MAX_FUTURE,
     EARLIEST,
     InvalidReading,
+    NotUsual,
     Row,
-    _decode_plain,
+    _decode_four,
     check_window,
+    extra_fields,
     format_timestamp,
+    good_sensor_id,
     parse_row_general,
-    parse_row_with_extras,
 )
 from processor.store import ReadingStore
 
 log = logging.getLogger("processor.consume")
 
-_FAST_PATH_MISSES = (msgspec.ValidationError, msgspec.DecodeError)
+_FAST_PATH_MISSES = (msgspec.ValidationError, msgspec.DecodeError, NotUsual)
 # Batches per shard whose keys are remembered to catch a producer's retry before PostgreSQL does.
 RECENT_BATCHES = 2
 # The Kinesis Producer Library's aggregated-record marker (aws_kinesis_agg.MAGIC, checked here without importing
@@ -228,7 +231,7 @@ def decode_batch(
     # only a later one is checked against its own record's arrival. Rows are in UTC, so comparisons are cheap.
     arrivals = [r.get("ApproximateArrivalTimestamp") or fallback for r in records]
     bound = (min(arrivals) if arrivals else fallback).astimezone(UTC) + max_future
-    decode_plain = _decode_plain
+    decode_four, good_ids = _decode_four, _GOOD_IDS
     for index, record in enumerate(records):
         data: bytes = record["Data"]
         if data in known:
@@ -237,22 +240,28 @@ def decode_batch(
         if data and data[0] == 0xF3 and data[:4] == KPL_MAGIC:  # a JSON reading starts with "{"
             _add_aggregated(batch, index, record, arrivals[index], bound, max_future, known)
             continue
-        # The usual reading, inline (this loop runs for every record): decoded and checked in C by msgspec.
+        # The usual reading, inline (this loop runs for every record): the four fields decoded and checked in C by
+        # msgspec, extra fields (if any) read by orjson. Anything unusual, valid or not, goes to the general parser,
+        # which accepts exactly the same readings and says why a record is invalid.
         try:
-            plain = decode_plain(data)
-            ts = plain.timestamp
+            four = decode_four(data)
+            if four.sensorId not in good_ids and not good_sensor_id(four.sensorId):
+                raise NotUsual
+            # Inline readings.has_extra_fields (why a comma count tells): no call for the usual reading.
+            extra = extra_fields(data) if data.count(b",") != 3 else None
+            ts = four.timestamp
             if ts.tzinfo is not UTC:
                 ts = ts.astimezone(UTC)
-            row: Row = (plain.sensorId, ts, plain.temperature, plain.humidity, None)
+            row: Row = (four.sensorId, ts, four.temperature, four.humidity, extra)
         except _FAST_PATH_MISSES:
             try:
-                row = parse_row_with_extras(data)
+                row = parse_row_general(data)
             except InvalidReading as exc:
                 dead.append(batch._letter(index, str(exc)))
                 continue
             ts = row[1]
         except OverflowError:  # e.g. 9999-12-31T23:59:59-01:00: the year 10000 in UTC
-            dead.append(batch._letter(index, f"timestamp {plain.timestamp.isoformat()} is outside the accepted window"))
+            dead.append(batch._letter(index, f"timestamp {four.timestamp.isoformat()} is outside the accepted window"))
             continue
         if ts > bound or ts < EARLIEST:
             try:
