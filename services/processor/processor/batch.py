@@ -182,6 +182,7 @@ class DecodedBatch:
     duplicates: int = 0
     conflicts: int = 0  # found by the commit (a key stored before, or twice in this batch with other values)
     seen: set[bytes] = field(default_factory=set)  # the data of the valid records: a byte-identical retry is known
+    payload: bytes | None = None  # the rows' binary COPY payload (ReadingStore.encode_rows), if built
     latest: dict[str, Row] = field(default_factory=dict)  # newest valid reading per sensor, for Redis
 
     def conflict_letters(self, conflicts: list[int]) -> list[DeadLetter]:
@@ -394,8 +395,20 @@ class BatchWriter:
         recent = self._recent.setdefault(shard_id, deque(maxlen=RECENT_BATCHES))
         batch = decode_batch(shard_id, previous_sequence, records, finished, behind_ms, self.max_future, recent)
         recent.append(batch.seen)
+        if batch.rows:
+            try:  # formatted here, not by the writer thread: see below
+                batch.payload = self.store.encode_rows(batch.rows)
+            except Exception:  # a value psycopg cannot dump: the writer's own COPY fails with it, as before
+                batch.payload = None
         done = self.wait()
-        self._in_flight = self._executor.submit(self._commit, batch)
+        # Return (and decode the next batch) only once the writer has sent the rows. Both threads need the GIL: a
+        # decoding caller keeps it for up to the switch interval (5 ms, about a whole batch's decode), and the
+        # writer needs it after every round trip (BEGIN, checkpoint, COPY). A writer started alongside a decode
+        # therefore waited for the whole decode before PostgreSQL got a row, so the two ran one after the other.
+        # Now PostgreSQL stores batch N's rows while batch N+1 is decoded (and its payload encoded, here too).
+        sent = threading.Event()
+        self._in_flight = self._executor.submit(self._commit, batch, sent)
+        sent.wait()
         return done
 
     def wait(self) -> BatchResult | None:
@@ -422,7 +435,13 @@ class BatchWriter:
         self._executor.shutdown(wait=True)
         self._letters.shutdown(wait=True)
 
-    def _commit(self, batch: DecodedBatch) -> BatchResult:
+    def _commit(self, batch: DecodedBatch, sent: threading.Event) -> BatchResult:
+        try:
+            return self._store(batch, sent)
+        finally:
+            sent.set()  # whatever happened: the caller must not wait forever
+
+    def _store(self, batch: DecodedBatch, sent: threading.Event) -> BatchResult:
         written: list[DeadLetter] = list(batch.dead)
         invalid: list[Future[None]] = []
 
@@ -449,6 +468,8 @@ class BatchWriter:
                 batch.finished,
                 before_commit,
                 claimed,
+                payload=batch.payload,
+                sent=sent.set,
             )
         except psycopg.Error:  # not LostOwnership: that batch certainly did not commit
             self.failed = batch
