@@ -248,7 +248,10 @@ def decode_batch(
             four = decode_four(data)
             if four.sensorId not in good_ids and not good_sensor_id(four.sensorId):
                 raise NotUsual
-            # Inline readings.has_extra_fields (why a comma count tells): no call for the usual reading.
+            # Other fields than the four? None of the four values can hold a literal comma (a checked sensorId, a
+            # parsed time, two numbers), so the commas are those between the object's members: exactly 3 means
+            # exactly the four fields. One C scan, instead of a strict decode failing on an extra field (raising an
+            # exception cost ~1.4 us) and a second decode.
             extra = extra_fields(data) if data.count(b",") != 3 else None
             ts = four.timestamp
             if ts.tzinfo is not UTC:
