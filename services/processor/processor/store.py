@@ -8,6 +8,7 @@ goes to the dead-letter file (reason names the stored reading) and is counted se
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -15,6 +16,7 @@ from datetime import datetime
 import orjson
 import psycopg
 from psycopg import sql
+from psycopg.copy import Copy, FileWriter
 from psycopg.types.json import set_json_dumps
 
 from processor.readings import Row
@@ -75,6 +77,18 @@ class ReadingStore:
         self.stream_created_at = stream_created_at
         self._staging_ready = False
         set_json_dumps(orjson.dumps, context=conn)
+        # Only formats COPY payloads (encode_rows); never executes anything, so another thread may use it.
+        self._encoder = conn.cursor()
+
+    def encode_rows(self, rows: Sequence[Row]) -> bytes:
+        """The binary COPY payload of `rows`, by psycopg's own formatter (the one `copy_rows` streams with), built
+        without touching the connection, so that BatchWriter can build it on the decoding thread."""
+        out = io.BytesIO()
+        with Copy(self._encoder, binary=True, writer=FileWriter(out)) as copy:
+            copy.set_types(_COPY_TYPES)
+            for row in rows:
+                copy.write_row(row)
+        return out.getvalue()
 
     def adopt_stream(self) -> list[str]:
         """Bind checkpoints to this incarnation of the stream; returns the shards of an older one, now discarded."""
@@ -138,6 +152,8 @@ class ReadingStore:
         finished: bool = False,
         before_commit: Callable[[list[int] | None], None] | None = None,
         claimed: Callable[[], None] | None = None,
+        payload: bytes | None = None,
+        sent: Callable[[], None] | None = None,
     ) -> Committed:
         """Store rows and advance the checkpoint in one transaction.
 
@@ -146,7 +162,9 @@ class ReadingStore:
         lost the shard). `before_commit(conflicts)` runs after the rows are in, before COMMIT, with the indexes of
         the rows that conflict with stored readings; `before_commit(None)` when the attempt is abandoned, to wait
         for what `claimed` started before the row lock goes. Raises LostOwnership, storing nothing, when the
-        checkpoint is no longer `previous_sequence`.
+        checkpoint is no longer `previous_sequence`. `payload`, if given, is `encode_rows(rows)`; `sent()` runs once
+        the payload is on its way to PostgreSQL, before waiting for PostgreSQL to store it (without a payload: at
+        once).
         """
         conn = self.conn
         # Fast path: COPY straight into the table, no savepoint. A stored key (a replay after a crash, a producer's
@@ -158,9 +176,17 @@ class ReadingStore:
                 if claimed is not None:
                     claimed()
                 try:
-                    if rows:
-                        with conn.cursor() as cur:
-                            copy_rows(cur, "readings", rows)
+                    if payload is not None:
+                        with conn.cursor() as cur, cur.copy(_copy_statement("readings")) as copy:
+                            copy.write(payload)
+                            if sent is not None:
+                                sent()  # PostgreSQL stores the rows while the caller goes on
+                    else:
+                        if sent is not None:
+                            sent()
+                        if rows:
+                            with conn.cursor() as cur:
+                                copy_rows(cur, "readings", rows)
                 except psycopg.errors.UniqueViolation:
                     if before_commit is not None:
                         before_commit(None)
@@ -202,11 +228,14 @@ class ReadingStore:
 _COLUMNS_TEXT = "sensor_id, ts, temperature, humidity, extra"
 
 
+def _copy_statement(table: str, with_ord: bool = False) -> sql.Composed:
+    columns = sql.SQL(_COLUMNS_TEXT + (", ord" if with_ord else ""))
+    return sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table), columns)
+
+
 def copy_rows(cur: psycopg.Cursor, table: str, rows: Sequence[Row], with_ord: bool = False) -> None:
     """Binary COPY of readings rows into `table` (the fastest way into PostgreSQL; also the benchmark's floor)."""
-    columns = sql.SQL(_COLUMNS_TEXT + (", ord" if with_ord else ""))
-    statement = sql.SQL("COPY {} ({}) FROM STDIN (FORMAT BINARY)").format(sql.Identifier(table), columns)
-    with cur.copy(statement) as copy:
+    with cur.copy(_copy_statement(table, with_ord)) as copy:
         if with_ord:
             copy.set_types((*_COPY_TYPES, "int4"))
             for index, row in enumerate(rows):
