@@ -126,9 +126,9 @@ class Database(Construct):
             "and rotation security groups, so a non-default port would add no protection.",
             "AwsSolutions-RDS11",
         )
-        if self.instance.node.try_find_child("MonitoringRole") is not None:
+        if (monitoring_role := self.instance.node.try_find_child("MonitoringRole")) is not None:
             acknowledge(
-                self.instance.node.find_child("MonitoringRole"),
+                monitoring_role,
                 "Enhanced monitoring (database.monitoring_interval_seconds) needs RDS's own service role policy "
                 "AmazonRDSEnhancedMonitoringRole, which only lets RDS publish OS metrics to CloudWatch Logs.",
                 "AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonRDSEnhancedMonitoringRole]",

@@ -149,11 +149,13 @@ class PlatformMonitoring(Construct):
             add_latency_p99_alarm={CRITICAL: LatencyThreshold(max_latency=Duration.millis(mon.api_p99_latency_ms))},
         )
 
-        def processor(metric: str, statistic: str, label: str, minutes: int = 5) -> cloudwatch.Metric:
+        def processor(
+            metric: str, statistic: str, label: str, minutes: int = 5, dimensions: dict[str, str] | None = None
+        ) -> cloudwatch.Metric:
             return cloudwatch.Metric(
                 namespace=METRIC_NAMESPACE,
                 metric_name=metric,
-                dimensions_map={METRIC_DIMENSION: stream.stream_name},
+                dimensions_map=dimensions or {METRIC_DIMENSION: stream.stream_name},
                 statistic=statistic,
                 period=Duration.minutes(minutes),
                 label=label,
@@ -165,16 +167,6 @@ class PlatformMonitoring(Construct):
             query = f'{dimensions} MetricName="{metric}" {METRIC_DIMENSION}="{stream.stream_name}"'
             return cloudwatch.MathExpression(
                 expression=f"SEARCH('{query}', '{statistic}', 300)", period=Duration.minutes(5), label=metric
-            )
-
-        def auth_failures(command: str) -> cloudwatch.Metric:
-            return cloudwatch.Metric(
-                namespace=METRIC_NAMESPACE,
-                metric_name="DatabaseAuthFailures",
-                dimensions_map={"Service": command},
-                statistic="Sum",
-                period=Duration.minutes(5),
-                label=command,
             )
 
         facade.monitor_custom(
@@ -229,7 +221,7 @@ class PlatformMonitoring(Construct):
                     title="Database authentication failures (the secret does not log in even after a re-read)",
                     metrics=[
                         CustomMetricWithAlarm(
-                            metric=auth_failures(command),
+                            metric=processor("DatabaseAuthFailures", "Sum", command, dimensions={"Service": command}),
                             alarm_friendly_name=f"DatabaseAuth{command.capitalize()}",
                             add_alarm={
                                 WARNING: CustomThreshold(

@@ -19,6 +19,7 @@ from aws_cdk import Stack, pipelines
 from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_iam as iam
 
+from pipeline.built_pipeline import stage_of, stage_overrides
 from platform_config import EnvironmentSettings, PlatformConfig
 from platform_config.alarms import users_hurt_alarm_name
 from platform_config.naming import bootstrap_role_arn, stage_id
@@ -58,9 +59,7 @@ def stage_conditions(partition: str, config: PlatformConfig, env: EnvironmentSet
 def add_health_conditions(stack: Stack, pipeline: pipelines.CodePipeline, config: PlatformConfig) -> None:
     """Set every environment's conditions on the built pipeline, and let the pipeline role assume the rules' roles."""
     code_pipeline = pipeline.pipeline
-    names = [stage.stage_name for stage in code_pipeline.stages]
-    cfn_pipeline = code_pipeline.node.default_child
-    assert isinstance(cfn_pipeline, codepipeline.CfnPipeline)
+    cfn_pipeline, names = stage_overrides(code_pipeline)
     roles: list[str] = []
     for env in config.environments:
         conditions = stage_conditions(stack.partition, config, env)
@@ -80,9 +79,7 @@ def add_approval_conditions(
     """With `review.skip_approval_without_changes`, skip an environment's approval stage when its review found no
     change at all (a VariableCheck rule on the review's REVIEW_CHANGES; the review's report still says so)."""
     code_pipeline = pipeline.pipeline
-    names = [stage.stage_name for stage in code_pipeline.stages]
-    cfn_pipeline = code_pipeline.node.default_child
-    assert isinstance(cfn_pipeline, codepipeline.CfnPipeline)
+    cfn_pipeline, names = stage_overrides(code_pipeline)
     for env in config.environments:
         if not (env.requires_approval and env.review.skip_approval_without_changes):
             continue
@@ -100,7 +97,7 @@ def add_approval_conditions(
 
 def _namespace(pipeline: codepipeline.Pipeline, action_name: str) -> str:
     """The variables namespace CDK Pipelines gave an action (it exports variables only under a namespace)."""
-    action = next(a for s in pipeline.stages for a in s.actions if a.action_properties.action_name == action_name)
+    _, action = stage_of(pipeline, action_name)
     namespace = action.action_properties.variables_namespace
     if not namespace:
         raise LookupError(f"{action_name} exports no variables")

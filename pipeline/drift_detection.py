@@ -24,8 +24,7 @@ from pipeline.codebuild import BUILD_IMAGE, STEP_COMPUTE, with_runtime
 from pipeline.repository import repository_project
 from pipeline.steps.buildspec import buildspec_document
 from platform_config import PipelineSettings
-
-METRIC_NAMESPACE = "IotPlatform/Pipeline"  # preflight.drift puts DriftedResources here, dimension Deployment
+from platform_config.alarms import DRIFT_METRIC, PIPELINE_METRIC_NAMESPACE
 
 
 class DriftDetection(Construct):
@@ -66,13 +65,13 @@ class DriftDetection(Construct):
             iam.PolicyStatement(
                 actions=["cloudwatch:PutMetricData"],
                 resources=["*"],  # PutMetricData takes no resource; the condition scopes it to one namespace
-                conditions={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
+                conditions={"StringEquals": {"cloudwatch:namespace": PIPELINE_METRIC_NAMESPACE}},
             )
         )
         acknowledge(
             self.project,
             "cloudwatch:PutMetricData supports no resource-level permission; the statement's condition limits it "
-            f"to the {METRIC_NAMESPACE} namespace, where the job writes DriftedResources per deployment.",
+            f"to the {PIPELINE_METRIC_NAMESPACE} namespace, where the job writes {DRIFT_METRIC} per deployment.",
             "AwsSolutions-IAM5[Resource::*]",
         )
         self.schedule = scheduler.Schedule(
@@ -84,8 +83,8 @@ class DriftDetection(Construct):
         )
         self.metrics = {
             name: cloudwatch.Metric(
-                namespace=METRIC_NAMESPACE,
-                metric_name="DriftedResources",
+                namespace=PIPELINE_METRIC_NAMESPACE,
+                metric_name=DRIFT_METRIC,
                 dimensions_map={"Deployment": name},
                 statistic="Maximum",
                 period=Duration.days(1),

@@ -20,20 +20,26 @@ def _logical_id(stack: Stack, construct: object) -> str:
     return stack.get_logical_id(construct.node.default_child)  # type: ignore[attr-defined]
 
 
+def _own_log_and_report_grants(stack: Stack, project: codebuild.IProject) -> tuple[str, str]:
+    """The findings of CodeBuild's grants on a project's own log group and report groups (named after the project)."""
+    region, account, name = stack.region, stack.account, _logical_id(stack, project)
+    return (
+        f"AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/<{name}>:*]",
+        f"AwsSolutions-IAM5[Resource::arn:aws:codebuild:{region}:{account}:report-group/<{name}>-*]",
+    )
+
+
 def acknowledge_project_grants(
     stack: Stack, projects: list[codebuild.IProject], roles: dict[str, Construct] | None = None
 ) -> None:
     """Each step project may write its own CodeBuild log streams and report groups (names derived from the project);
     ``roles`` maps a project's node path to the role of its own it runs with, where those grants then land."""
-    region, account = stack.region, stack.account
     for project in projects:
-        name = _logical_id(stack, project)
         acknowledge(
             (roles or {}).get(project.node.path, project),
             "CodeBuild lets each step's project write its own log streams and report groups (names derived from the "
             "project) and read the pipeline's source artifact; the step's other permissions are listed on the step.",
-            f"AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/<{name}>:*]",
-            f"AwsSolutions-IAM5[Resource::arn:aws:codebuild:{region}:{account}:report-group/<{name}>-*]",
+            *_own_log_and_report_grants(stack, project),
         )
 
 
@@ -67,14 +73,7 @@ def acknowledge_cdk_pipelines(
     codebuild_grants = [
         f"AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/*]",
         f"AwsSolutions-IAM5[Resource::arn:aws:codebuild:{region}:{account}:report-group/*]",
-    ] + [
-        grant
-        for name in (_logical_id(stack, project) for project in own_projects)
-        for grant in (
-            f"AwsSolutions-IAM5[Resource::arn:aws:logs:{region}:{account}:log-group:/aws/codebuild/<{name}>:*]",
-            f"AwsSolutions-IAM5[Resource::arn:aws:codebuild:{region}:{account}:report-group/<{name}>-*]",
-        )
-    ]
+    ] + [grant for project in own_projects for grant in _own_log_and_report_grants(stack, project)]
     acknowledge(
         pipeline,
         "CDK Pipelines grants its own roles read/write on objects of the pipeline's artifact bucket (s3 and kms "

@@ -21,7 +21,8 @@ from aws_cdk import aws_logs as logs
 from cdk_monitoring_constructs import CustomMetricGroup, DefaultDashboardFactory, MonitoringFacade
 from constructs import Construct
 
-NAMESPACE = "IotPlatform/Pipeline"
+from platform_config.alarms import PIPELINE_METRIC_NAMESPACE
+
 EVENTS_LOG_GROUP = "/aws/events/iot-sensor-platform-pipeline"  # EventBridge log targets must be under /aws/events/
 EXECUTION_EVENT = "CodePipeline Pipeline Execution State Change"
 STAGE_EVENT = "CodePipeline Stage Execution State Change"
@@ -114,7 +115,7 @@ class PipelineMonitoring(Construct):
                 f"{name}Filter",
                 log_group=self.events_log,
                 filter_pattern=logs.FilterPattern.all(*conditions),
-                metric_namespace=NAMESPACE,
+                metric_namespace=PIPELINE_METRIC_NAMESPACE,
                 metric_name=name,
                 metric_value="1",
                 dimensions={"Stage": "$.detail.stage"} if dimension else None,
@@ -127,7 +128,7 @@ class PipelineMonitoring(Construct):
 
         def metric(name: str, label: str, **dimensions: str) -> cloudwatch.Metric:
             return cloudwatch.Metric(
-                namespace=NAMESPACE,
+                namespace=PIPELINE_METRIC_NAMESPACE,
                 metric_name=name,
                 dimensions_map=dimensions or None,
                 statistic="Sum",

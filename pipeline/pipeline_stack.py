@@ -88,7 +88,6 @@ class PipelineStack(Stack):
             for env in config.environments
             if env.review.guard or env.requires_approval
         }
-        self._unplaced_reviews: list[pipelines.Step] = list(self.reviews.values())
         self._settled: set[tuple[str, str]] = set()  # accounts/regions whose once-only settings a deployment holds
         for env in config.environments:
             self._add_environment(config, env, source, beside_synth)
@@ -181,7 +180,7 @@ class PipelineStack(Stack):
 
     def _add_wave(self, name: str, pre: list[pipelines.Step]) -> pipelines.Wave:
         """A wave; the first one runs every review before its own steps (before anything deploys)."""
-        reviews, self._unplaced_reviews = self._unplaced_reviews, []
+        reviews = [] if self.pipeline.waves else list(self.reviews.values())
         return self.pipeline.add_wave(name, pre=[*reviews, *pre])
 
 

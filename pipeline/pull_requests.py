@@ -22,7 +22,7 @@ from lib.compliance import acknowledge
 from pipeline.codebuild import BUILD_IMAGE, SYNTH_COMPUTE, BuildCache, with_runtime
 from pipeline.repository import repository_project
 from pipeline.steps.buildspec import buildspec_document
-from pipeline.steps.processor_tests import processor_base_image
+from pipeline.steps.processor_tests import ON_PROCESSOR_BASE, processor_test_environment
 from platform_config import PipelineSettings
 
 EVENTS = (
@@ -63,10 +63,7 @@ class PullRequestValidation(Construct):
             "iot-platform/processor-tests",
             settings,
             buildspec_document("processor-tests", {"processor-tests": unit_test_reports.report_group_arn}),
-            codebuild.BuildEnvironment(
-                build_image=codebuild.LinuxBuildImage.from_docker_registry(processor_base_image()),
-                compute_type=codebuild.ComputeType.MEDIUM,
-            ),
+            processor_test_environment(),
             None,
         )
         for project in (self.gates, self.processor_tests):
@@ -76,12 +73,8 @@ class PullRequestValidation(Construct):
                     resources=[unit_test_reports.report_group_arn, review_reports.report_group_arn],
                 )
             )
-        acknowledge(
-            self.processor_tests,
-            "The processor's tests run on the processor image's own base (Debian bookworm Python from ECR Public, "
-            "pinned by tag in services/processor/Dockerfile): the Python and PostgreSQL 15 it runs with in ECS.",
-            "AwsSolutions-CB5",
-        )
+        reason, rule_ids = ON_PROCESSOR_BASE
+        acknowledge(self.processor_tests, reason, *rule_ids)
 
     def _project(
         self,

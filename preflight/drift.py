@@ -22,12 +22,11 @@ import boto3
 from botocore.exceptions import BotoCoreError, ClientError
 
 from platform_config import ConfigError, EnvironmentSettings, load_config_file
+from platform_config.alarms import DRIFT_METRIC, PIPELINE_METRIC_NAMESPACE
 from platform_config.loader import CDK_JSON
 from platform_config.naming import bootstrap_role_arn, stack_name
 from preflight.cli import session_for
 
-METRIC_NAMESPACE = "IotPlatform/Pipeline"
-METRIC_NAME = "DriftedResources"
 DRIFTED = ["MODIFIED", "DELETED"]
 
 
@@ -100,10 +99,10 @@ def report(
 ) -> str:
     text = describe(deployment.name, stack_name(deployment.name), drifts)
     cloudwatch.put_metric_data(
-        Namespace=METRIC_NAMESPACE,
+        Namespace=PIPELINE_METRIC_NAMESPACE,
         MetricData=[
             {
-                "MetricName": METRIC_NAME,
+                "MetricName": DRIFT_METRIC,
                 "Dimensions": [{"Name": "Deployment", "Value": deployment.name}],
                 "Value": len(drifts),
                 "Unit": "Count",

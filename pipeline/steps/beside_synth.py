@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import copy
 
-from aws_cdk import Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_codepipeline as codepipeline
 from aws_cdk import aws_codepipeline_actions as actions
+from aws_cdk import pipelines
 from constructs import Construct
 
 from lib.compliance import acknowledge
+from pipeline.built_pipeline import stage_of
 from pipeline.codebuild import BUILD_IMAGE, STEP_COMPUTE, BuildCache, with_runtime
 from pipeline.steps.buildspec import BuildspecStep
 
@@ -37,7 +37,7 @@ class BesideSynth(Construct):
 
     def attach(self, pipeline: pipelines.CodePipeline, synth: pipelines.Step) -> None:
         """Call after `build_pipeline()`: add every step to the stage that holds ``synth``'s action."""
-        stage, synth_action = _stage_of(pipeline.pipeline, synth.id)
+        stage, synth_action = stage_of(pipeline.pipeline, synth.id)
         source = synth_action.action_properties.inputs[0]
         key = pipeline.pipeline.artifact_bucket.encryption_key
         for step in self.steps:
@@ -73,11 +73,3 @@ class BesideSynth(Construct):
             self.projects[step.id] = project
             for reason, rule_ids in step.acknowledgements:
                 acknowledge(project, reason, *rule_ids)
-
-
-def _stage_of(pipeline: codepipeline.Pipeline, action_name: str) -> tuple[codepipeline.IStage, codepipeline.IAction]:
-    for stage in pipeline.stages:
-        for action in stage.actions:
-            if action.action_properties.action_name == action_name:
-                return stage, action
-    raise LookupError(f"no {action_name} action in pipeline {Stack.of(pipeline).stack_name}")

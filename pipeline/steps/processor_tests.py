@@ -27,15 +27,24 @@ def processor_base_image() -> str:
     return match[1]
 
 
-class ProcessorTestsStep(BuildspecStep):
-    acknowledgements = (
-        (
-            "The processor's tests run on the processor image's own base (Debian bookworm Python from ECR Public, "
-            "pinned by tag in services/processor/Dockerfile): the Python and PostgreSQL 15 it runs with in ECS; "
-            "CodeBuild's own Ubuntu images carry PostgreSQL 14.",
-            ("AwsSolutions-CB5",),
-        ),
+# CB5 (a custom build image) on every project that runs the processor's tests: the pipeline's and the pull requests'.
+ON_PROCESSOR_BASE = (
+    "The processor's tests run on the processor image's own base (Debian bookworm Python from ECR Public, "
+    "pinned by tag in services/processor/Dockerfile): the Python and PostgreSQL 15 it runs with in ECS; "
+    "CodeBuild's own Ubuntu images carry PostgreSQL 14.",
+    ("AwsSolutions-CB5",),
+)
+
+
+def processor_test_environment() -> codebuild.BuildEnvironment:
+    return codebuild.BuildEnvironment(
+        build_image=codebuild.LinuxBuildImage.from_docker_registry(processor_base_image()),
+        compute_type=codebuild.ComputeType.MEDIUM,
     )
+
+
+class ProcessorTestsStep(BuildspecStep):
+    acknowledgements = (ON_PROCESSOR_BASE,)
 
     def __init__(self, source: pipelines.IFileSetProducer, reports: codebuild.IReportGroup) -> None:
         super().__init__(
@@ -43,10 +52,7 @@ class ProcessorTestsStep(BuildspecStep):
             buildspec="processor-tests",
             reports={"processor-tests": reports.report_group_arn},
             input=source,
-            build_environment=codebuild.BuildEnvironment(
-                build_image=codebuild.LinuxBuildImage.from_docker_registry(processor_base_image()),
-                compute_type=codebuild.ComputeType.MEDIUM,
-            ),
+            build_environment=processor_test_environment(),
             role_policy_statements=[report_statement(reports)],
             timeout=Duration.minutes(30),
         )

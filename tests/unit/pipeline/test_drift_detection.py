@@ -7,9 +7,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pipeline.drift_detection import METRIC_NAMESPACE
-from preflight.drift import METRIC_NAME
-from preflight.drift import METRIC_NAMESPACE as PUT_NAMESPACE
+from platform_config.alarms import DRIFT_METRIC as METRIC_NAME
+from platform_config.alarms import PIPELINE_METRIC_NAMESPACE as PUT_NAMESPACE  # what preflight.drift puts
 from tests.assembly import Synth
 from tests.unit.templates import buildspec
 
@@ -54,8 +53,7 @@ def test_the_job_reads_every_deployment_as_its_lookup_role_and_writes_only_its_f
         for d in synth.config.all_deployments
     )
     (metrics,) = [s for s in statements if s["Action"] == "cloudwatch:PutMetricData"]
-    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}}
-    assert METRIC_NAMESPACE == PUT_NAMESPACE  # the namespace the job writes is the one it may write
+    assert metrics["Condition"] == {"StringEquals": {"cloudwatch:namespace": PUT_NAMESPACE}}  # and only there
     (topic_id,) = synth.resources("pipeline", "AWS::SNS::Topic")
     (publish,) = [s for s in statements if s["Action"] == "sns:Publish"]
     assert publish["Resource"] == {"Ref": topic_id}
