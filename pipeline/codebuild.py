@@ -11,6 +11,7 @@ from typing import Any
 
 from aws_cdk import Duration, Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
+from aws_cdk import aws_iam as iam
 from aws_cdk import aws_s3 as s3
 from constructs import Construct
 
@@ -30,6 +31,8 @@ STEP_COMPUTE = codebuild.ComputeType.SMALL
 # `npm ci` resolve from local wheels and tarballs instead.
 BUILD_CACHE_PATHS = ("/root/.cache/pip/**/*", "/root/.npm/**/*")
 # The action groups of Bucket.grantReadWrite (the cache's and CodePipeline's artifact-bucket grants).
+# Writing JUnit test reports (every report group is of type TEST: no code-coverage action).
+REPORT_ACTIONS = ("codebuild:BatchPutTestCases", "codebuild:CreateReport", "codebuild:UpdateReport")
 BUCKET_READ_WRITE_ACTIONS = ("s3:Abort*", "s3:DeleteObject*", "s3:GetBucket*", "s3:GetObject*", "s3:List*")
 
 
@@ -99,3 +102,8 @@ class BuildCache:
             *(f"AwsSolutions-IAM5[Action::{action}]" for action in BUCKET_READ_WRITE_ACTIONS),
             f"AwsSolutions-IAM5[Resource::<{Stack.of(project).get_logical_id(self.bucket.node.default_child)}.Arn>/*]",
         )
+
+
+def report_statement(*groups: codebuild.IReportGroup) -> iam.PolicyStatement:
+    """Writing test reports into ``groups`` only: the report groups a project's buildspec names."""
+    return iam.PolicyStatement(actions=list(REPORT_ACTIONS), resources=[g.report_group_arn for g in groups])

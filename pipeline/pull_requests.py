@@ -19,7 +19,7 @@ from aws_cdk import aws_iam as iam
 from constructs import Construct
 
 from lib.compliance import acknowledge
-from pipeline.codebuild import BUILD_IMAGE, SYNTH_COMPUTE, BuildCache, with_runtime
+from pipeline.codebuild import BUILD_IMAGE, SYNTH_COMPUTE, BuildCache, report_statement, with_runtime
 from pipeline.repository import repository_project
 from pipeline.steps.buildspec import buildspec_document
 from pipeline.steps.processor_tests import ON_PROCESSOR_BASE, processor_test_environment
@@ -30,7 +30,6 @@ EVENTS = (
     codebuild.EventAction.PULL_REQUEST_UPDATED,
     codebuild.EventAction.PULL_REQUEST_REOPENED,
 )
-REPORT_ACTIONS = ("codebuild:BatchPutTestCases", "codebuild:CreateReport", "codebuild:UpdateReport")
 
 
 class PullRequestValidation(Construct):
@@ -66,13 +65,9 @@ class PullRequestValidation(Construct):
             processor_test_environment(),
             None,
         )
-        for project in (self.gates, self.processor_tests):
-            project.add_to_role_policy(
-                iam.PolicyStatement(
-                    actions=list(REPORT_ACTIONS),
-                    resources=[unit_test_reports.report_group_arn, review_reports.report_group_arn],
-                )
-            )
+        # Each writes only the report groups its buildspec names.
+        self.gates.add_to_role_policy(report_statement(unit_test_reports, review_reports))
+        self.processor_tests.add_to_role_policy(report_statement(unit_test_reports))
         reason, rule_ids = ON_PROCESSOR_BASE
         acknowledge(self.processor_tests, reason, *rule_ids)
 

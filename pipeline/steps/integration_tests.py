@@ -13,8 +13,8 @@ from aws_cdk import Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 
+from pipeline.codebuild import report_statement
 from pipeline.steps.buildspec import BuildspecStep
-from pipeline.steps.synth import report_statement
 from platform_config import EnvironmentSettings
 from platform_config.naming import integration_role_name, integration_runner_role_name, role_arn, stack_name, stage_id
 

@@ -13,8 +13,8 @@ from pathlib import Path
 from aws_cdk import Duration, pipelines
 from aws_cdk import aws_codebuild as codebuild
 
+from pipeline.codebuild import report_statement
 from pipeline.steps.buildspec import BuildspecStep
-from pipeline.steps.synth import report_statement
 
 DOCKERFILE = Path(__file__).resolve().parents[2] / "services" / "processor" / "Dockerfile"
 

@@ -14,8 +14,8 @@ from aws_cdk import Stack, pipelines
 from aws_cdk import aws_codebuild as codebuild
 from aws_cdk import aws_iam as iam
 
+from pipeline.codebuild import report_statement
 from pipeline.steps.buildspec import BuildspecStep
-from pipeline.steps.synth import report_statement
 from platform_config import EnvironmentSettings
 from platform_config.naming import bootstrap_role_arn, stage_id
 

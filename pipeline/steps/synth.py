@@ -8,22 +8,10 @@ every deployment use.
 from __future__ import annotations
 
 from aws_cdk import aws_codebuild as codebuild
-from aws_cdk import aws_iam as iam
 from aws_cdk import pipelines
 
+from pipeline.codebuild import report_statement
 from pipeline.steps.buildspec import BuildspecStep
-
-REPORT_ACTIONS = (
-    "codebuild:BatchPutCodeCoverages",
-    "codebuild:BatchPutTestCases",
-    "codebuild:CreateReport",
-    "codebuild:UpdateReport",
-)
-
-
-def report_statement(group: codebuild.IReportGroup) -> iam.PolicyStatement:
-    """Writing test reports into ``group`` only."""
-    return iam.PolicyStatement(actions=list(REPORT_ACTIONS), resources=[group.report_group_arn])
 
 
 class SynthStep(BuildspecStep):

@@ -114,3 +114,24 @@ def test_pull_requests_never_write_the_pipelines_build_cache(synth: Synth) -> No
     assert gates["Cache"]["Location"]["Fn::Join"][1][0] == {"Ref": buckets["Pipeline/PullRequests/BuildCache/Resource"]}
     for name in CONTEXTS:
         assert pipeline_cache not in json.dumps(_statements(synth, name)), name
+
+
+@pytest.mark.parametrize("name", sorted(CONTEXTS))
+def test_each_project_writes_only_the_report_groups_its_buildspec_names(synth: Synth, name: str) -> None:
+    _, project = _project(synth, name)
+    groups = synth.resources("pipeline", "AWS::CodeBuild::ReportGroup")
+    named = [
+        part["Fn::GetAtt"][0]
+        for part in project["Source"]["BuildSpec"]["Fn::Join"][1]
+        if isinstance(part, dict) and "Fn::GetAtt" in part and part["Fn::GetAtt"][0] in groups
+    ]
+    writes = [s for s in _statements(synth, name) if "codebuild:BatchPutTestCases" in _actions(s)]
+    # CodeBuild's own grant on report groups named after the project, and ours on the groups the buildspec names.
+    own = [s for s in writes if "report-group/" in json.dumps(s["Resource"])]
+    ours = [s for s in writes if s not in own]
+    assert len(own) == 1 and named, (own, named)
+    (statement,) = ours
+    resources = statement["Resource"] if isinstance(statement["Resource"], list) else [statement["Resource"]]
+    assert sorted(r["Fn::GetAtt"][0] for r in resources) == sorted(set(named))
+    test_reports = ["codebuild:BatchPutTestCases", "codebuild:CreateReport", "codebuild:UpdateReport"]
+    assert sorted(_actions(statement)) == test_reports
