@@ -36,8 +36,6 @@ from processor.deadletter import DeadLetterWriter
 from processor.migrations import apply_migrations
 from processor.store import ReadingStore, Row, copy_rows
 
-ROOT = Path(__file__).resolve().parents[1]
-
 BASE = datetime(2025, 12, 4, tzinfo=UTC)
 
 

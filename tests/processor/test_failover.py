@@ -14,7 +14,7 @@ import redis
 from localaws.processes import wait_until
 from processor import deadletter, store
 from processor.config import ConsumerSettings
-from processor.consumer import Consumer
+from processor.consumer import Consumer, ShardState
 from processor.db import Credentials
 from processor.leases import ShardLeases, lock_key
 from tests.processor.conftest import create_stream
@@ -236,3 +236,31 @@ def test_a_task_that_lost_the_shard_never_appends_to_its_dead_letter_file(postgr
         writer.close()
         updater.close()
     assert dead_letters(data_dir) == []  # only the shard's owner writes its file (EFS appends are not atomic)
+
+
+class _WriterWhosePreviousBatchLostItsShard:
+    """BatchWriter.submit first waits for the batch before it and raises what that one raised; here a LostOwnership
+    of another shard, so the batch being submitted never starts."""
+
+    def submit(self, *args, **kwargs):
+        raise store.LostOwnership("shardId-999999999999", "49500")
+
+
+def test_a_batch_an_earlier_lost_shard_kept_from_starting_is_not_in_flight(
+    kinesis, stream, redis_server, processor_env
+):
+    """Otherwise the shard counts a batch in flight for ever and its reported lag grows while it sits at the tip."""
+    put_readings(kinesis, stream, [reading(f"sensor-{i}", 0) for i in range(20)])
+    client = redis.Redis(host="127.0.0.1", port=redis_server.port, password=redis_server.password)
+    consumer = Consumer(ConsumerSettings.from_env(processor_env), boto3.client("kinesis"), client, None)
+    consumer.writer = _WriterWhosePreviousBatchLostItsShard()  # type: ignore[assignment]
+    states = [ShardState(s["ShardId"], None) for s in kinesis.list_shards(StreamName=stream)["Shards"]]
+    refused = []
+    for state in states:
+        try:
+            consumer.process_batch(state)
+        except store.LostOwnership:
+            refused.append(state)
+    assert refused, "no shard had records to submit"
+    for state in refused:
+        assert (state.in_flight, state.checkpoint) == (0, None)  # nothing submitted: re-read from the same place

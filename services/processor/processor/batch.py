@@ -180,7 +180,6 @@ class DecodedBatch:
     source: list[dict[str, Any]] = field(default_factory=list)
     dead: list[DeadLetter] = field(default_factory=list)
     duplicates: int = 0
-    conflicts: int = 0  # found by the commit (a key stored before, or twice in this batch with other values)
     seen: set[bytes] = field(default_factory=set)  # the data of the valid records: a byte-identical retry is known
     payload: bytes | None = None  # the rows' binary COPY payload (ReadingStore.encode_rows), if built
     latest: dict[str, Row] = field(default_factory=dict)  # newest valid reading per sensor, for Redis
@@ -344,13 +343,11 @@ def _deaggregate(record: dict[str, Any]) -> list[tuple[tuple[str, int, str, byte
     users = [r["kinesis"] for r in iter_deaggregate_records([boto3_shape], data_format="Boto3")]
     if expected < 0 or not users or not users[0].get("aggregated") or len(users) != expected:
         raise InvalidReading("a KPL-aggregated record whose digest or protobuf is invalid")
-    return [
-        (
-            (u["sequenceNumber"], int(u["subSequenceNumber"]), u["partitionKey"], base64.b64decode(u["data"])),
-            base64.b64decode(u["data"]),
-        )
-        for u in users
-    ]
+    units = []
+    for u in users:
+        payload = base64.b64decode(u["data"])
+        units.append(((u["sequenceNumber"], int(u["subSequenceNumber"]), u["partitionKey"], payload), payload))
+    return units
 
 
 class BatchWriter:
@@ -497,9 +494,9 @@ class BatchWriter:
             batch.shard_id,
             batch.records,
             committed.stored,
-            len(batch.dead) - batch.conflicts,
+            len(batch.dead),
             batch.duplicates + len(batch.rows) - committed.stored - conflicts,
-            batch.conflicts + conflicts,
+            conflicts,
             batch.finished,
             batch.previous_sequence,
             batch.last_sequence,

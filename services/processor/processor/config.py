@@ -203,11 +203,7 @@ class ServerSettings:
 class DbSetupSettings:
     """`db-setup`: the master secret and the application secret, both as the whole JSON ECS injects."""
 
-    host: str
-    port: int
-    name: str
-    sslmode: str
-    sslrootcert: str | None
+    database: DatabaseSettings  # where the database is (its credentials fields are unused)
     admin_secret: Mapping[str, object]
     app_secret: Mapping[str, object]
 
@@ -216,11 +212,7 @@ class DbSetupSettings:
         env = os.environ if env is None else env
         database = DatabaseSettings.from_env({**env, c.DB_USER: "-", c.DB_PASSWORD: "-", c.DB_SECRET_ARN: ""})
         return cls(
-            host=database.host,
-            port=database.port,
-            name=database.name,
-            sslmode=database.sslmode,
-            sslrootcert=database.sslrootcert,
+            database=database,
             admin_secret=_secret_json(env, c.DB_ADMIN_SECRET),
             app_secret=_secret_json(env, c.DB_APP_SECRET),
         )

@@ -238,8 +238,6 @@ class Consumer:
         with contextlib.suppress(Exception):  # a batch that committed is accounted for (metrics, Redis, finished)
             self._drain()
         if self.writer is not None:
-            if self.writer.failed is not None:
-                self._unconfirmed = self.writer.failed
             self.writer.close()  # a batch in flight either committed or is replayed from its checkpoint
             if self.writer.failed is not None:
                 self._unconfirmed = self.writer.failed
@@ -389,8 +387,8 @@ class Consumer:
                 state.lag_ms, state.lag_at = 0, now  # at the tip, everything before it committed
             return False
         state.next_read = now + MIN_READ_INTERVAL
-        state.in_flight += 1
         done = self.writer.submit(state.shard_id, state.checkpoint, records, finished, state.behind_ms)
+        state.in_flight += 1  # only once submitted: submit raises an earlier batch's error without starting this one
         # Submitted: the shard's next batch continues from here (a failed commit resets every shard).
         state.checkpoint = records[-1]["SequenceNumber"] if records else state.checkpoint
         state.iterator = next_iterator

@@ -63,10 +63,6 @@ class ShardLeases:
         """Tasks consuming this stream now (this one included)."""
         return max(1, self._held(self._slot_keys))
 
-    def owned_elsewhere(self, shard_ids: list[str]) -> int:
-        """How many of these shards some task holds (this one included)."""
-        return self._held([lock_key("shard", self.stream_name, shard) for shard in shard_ids])
-
     def try_acquire(self, shard_id: str) -> bool:
         return self._try_lock(lock_key("shard", self.stream_name, shard_id))
 

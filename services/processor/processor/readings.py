@@ -163,8 +163,8 @@ def good_sensor_id(value: str) -> bool:
     return True
 
 
-class _PlainReading(msgspec.Struct, forbid_unknown_fields=True, gc=False):
-    """The usual reading (the four fields, no extras), decoded, type-checked and its time parsed in C by msgspec.
+class _ReadingWithExtras(msgspec.Struct, gc=False):
+    """The four fields checked in C by msgspec, whatever else the object holds (the extras are read separately).
     The sensorId's characters are not checked here: callers check them with `good_sensor_id`."""
 
     sensorId: Annotated[str, msgspec.Meta(min_length=1, max_length=MAX_SENSOR_ID_LENGTH)]
@@ -173,32 +173,7 @@ class _PlainReading(msgspec.Struct, forbid_unknown_fields=True, gc=False):
     humidity: float
 
 
-_decode_plain = msgspec.json.Decoder(_PlainReading).decode
-
-
-class _ReadingWithExtras(_PlainReading, forbid_unknown_fields=False, gc=False):
-    """The four fields checked in C, whatever else the object holds (the extras are read separately)."""
-
-
 _decode_four = msgspec.json.Decoder(_ReadingWithExtras).decode
-
-
-def parse_row(data: bytes | str) -> Row:
-    """Decode and validate one record's data into a row (time in UTC); raises InvalidReading naming the problem.
-    The timestamp window is checked by the caller (`check_window`), which knows the record's arrival; the time
-    keeps the device's offset (only the instant matters to PostgreSQL, the dedupe keys and Redis).
-
-    The usual reading takes a fast path; anything else (extra fields, or anything invalid) goes through the
-    general parser, which accepts exactly the same readings (a property test checks it) and gives the reason.
-    """
-    try:
-        plain = _decode_plain(data)
-    except (msgspec.ValidationError, msgspec.DecodeError):
-        return parse_row_with_extras(data)
-    if not good_sensor_id(plain.sensorId):
-        return parse_row_general(data)  # raises, naming the problem
-    # The offset is kept: PostgreSQL, the dedupe keys and Redis compare instants; answers are formatted in UTC.
-    return (plain.sensorId, plain.timestamp, plain.temperature, plain.humidity, None)
 
 
 # Extra field names already checked: devices send the same few names again and again (bounded, in case not).
@@ -224,22 +199,6 @@ def extra_fields(data: bytes) -> dict[str, float] | None:
         if type(value) is not float:
             raise NotUsual
     return doc or None
-
-
-def parse_row_with_extras(data: bytes | str) -> Row:
-    """A reading with extra fields: the four checked in C by msgspec, the extras read by orjson; anything
-    invalid goes to the general parser for the reason."""
-    try:
-        four = _decode_four(data)
-        if not good_sensor_id(four.sensorId):
-            raise NotUsual
-        extra = extra_fields(data)
-    except (msgspec.ValidationError, msgspec.DecodeError, NotUsual):
-        return parse_row_general(data)
-    ts = four.timestamp
-    if ts.tzinfo is not UTC:
-        ts = _utc(ts)
-    return (four.sensorId, ts, four.temperature, four.humidity, extra)
 
 
 def parse_row_general(data: bytes | str) -> Row:
@@ -285,13 +244,8 @@ def _now_latest() -> datetime:
 
 
 def parse_reading(data: bytes | str, latest: datetime | None = None) -> Reading:
-    """`parse_row` and the window as a Reading; `latest` defaults to now plus the default clock skew."""
-    sensor_id, ts, temperature, humidity, extra = parse_row(data)
-    check_window(ts, latest or _now_latest())
-    return Reading(sensor_id, ts, temperature, humidity, extra or {})
-
-
-def parse_reading_general(data: bytes | str, latest: datetime | None = None) -> Reading:
+    """One record's data as a Reading, window included (`latest` defaults to now plus the default clock skew), by
+    the general parser: what `batch.decode_batch` accepts on its fast path (a property test checks it)."""
     sensor_id, ts, temperature, humidity, extra = parse_row_general(data)
     check_window(ts, latest or _now_latest())
     return Reading(sensor_id, ts, temperature, humidity, extra or {})

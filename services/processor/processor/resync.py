@@ -13,12 +13,10 @@ import logging
 import threading
 from collections.abc import Callable
 
-import orjson
 import psycopg
 
 from processor.batch import CacheUpdater
 from processor.cache import LatestCache
-from processor.readings import reading_document
 from processor.store import LATEST_PER_SENSOR_SQL
 
 log = logging.getLogger("processor.consume")
@@ -71,7 +69,7 @@ class CacheResync:
             while rows := cur.fetchmany(1000):
                 if self.stopping.is_set():
                     break
-                self.cache.put_latest((row[0], row[1], orjson.dumps(reading_document(*row))) for row in rows)
+                self.cache.put_rows(rows)
                 count += len(rows)
         if self.updater.stale.is_set():
             raise RuntimeError("Redis failed again during the resynchronisation")

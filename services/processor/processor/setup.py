@@ -29,18 +29,13 @@ def db_setup(settings: DbSetupSettings) -> str:
     admin, app = settings.admin_secret, settings.app_secret
     role = base_role(str(app["username"]))
     info: dict[str, str | int] = {
-        "host": settings.host,
-        "port": settings.port,
-        "dbname": settings.name,
-        "sslmode": settings.sslmode,
+        **settings.database.conninfo(),
         "connect_timeout": 10,
         "application_name": "iot-processor-db-setup",
         "user": str(admin["username"]),
         "password": str(admin["password"]),
         **session_options(statement_timeout_ms=300_000),
     }
-    if settings.sslrootcert:
-        info["sslrootcert"] = settings.sslrootcert
     with psycopg.connect(**info, autocommit=True) as conn:
         with conn.transaction():
             conn.execute("SELECT pg_advisory_xact_lock(%s)", (_SETUP_LOCK,))
@@ -51,7 +46,8 @@ def db_setup(settings: DbSetupSettings) -> str:
                     sql.SQL("CREATE ROLE {} WITH LOGIN PASSWORD {}").format(ident, sql.Literal(str(app["password"])))
                 )
                 log.info("created the application role", extra={"role": role})
-            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(sql.Identifier(settings.name), ident))
+            database = sql.Identifier(settings.database.name)
+            conn.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, ident))
             conn.execute(sql.SQL("GRANT USAGE, CREATE ON SCHEMA public TO {}").format(ident))
             # The master must be a member of the role to create objects as it (SET ROLE) and to hand objects over.
             member = conn.execute("SELECT pg_has_role(current_user, %s, 'MEMBER')", (role,)).fetchone()

@@ -127,11 +127,9 @@ class ReadingStore:
                    ON CONFLICT DO NOTHING""",
                 (self.stream_name, shard_id, self.stream_created_at),
             )
-            seq, finished = self.conn.execute(
-                "SELECT sequence_number, finished FROM shard_checkpoints WHERE stream_name = %s AND shard_id = %s",
-                (self.stream_name, shard_id),
-            ).fetchone()  # type: ignore[misc]
-        return Checkpoint(seq, finished)
+            checkpoint = self.checkpoint(shard_id)
+        assert checkpoint is not None
+        return checkpoint
 
     def _advance(self, shard_id: str, previous: str | None, last: str | None, finished: bool) -> None:
         moved = self.conn.execute(
