@@ -10,8 +10,9 @@ import argparse
 import sys
 
 from platform_config import EnvironmentSettings
+from platform_config.naming import stack_name
 from preflight.checks import FAIL, PASS, SKIP, run_checks
-from preflight.cli import common_arguments, default_stack_name, run_against_account, session_for
+from preflight.cli import common_arguments, run_against_account, session_for
 
 
 def main(argv: list[str] | None = None, session: object | None = None) -> int:
@@ -21,7 +22,7 @@ def main(argv: list[str] | None = None, session: object | None = None) -> int:
 
     def preflight(env: EnvironmentSettings) -> int:
         account = session if session is not None else session_for(env, args.role_arn, "preflight")
-        results = run_checks(account, env, args.stack_name or default_stack_name(env))
+        results = run_checks(account, env, args.stack_name or stack_name(env.name))
         for result in results:
             print(f"{result.status} {result.name}: {result.message}")
         counts = {status: sum(r.status == status for r in results) for status in (PASS, FAIL, SKIP)}

@@ -13,7 +13,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from platform_config import ConfigError, EnvironmentSettings, load_config_file
 from platform_config.loader import CDK_JSON
-from platform_config.naming import stack_name
+from platform_config.naming import bootstrap_role_arn
 from preflight.session import assumed_role_session
 
 
@@ -22,17 +22,21 @@ def load_environment(name: str, cdk_json: Path = CDK_JSON) -> EnvironmentSetting
     return load_config_file(cdk_json).environment(name)
 
 
-def default_stack_name(env: EnvironmentSettings) -> str:
-    """The CloudFormation stack name of the deployment's platform."""
-    return stack_name(env.name)
-
-
 def session_for(env: EnvironmentSettings, role_arn: str | None, purpose: str) -> boto3.Session:
     """A boto3 session in the environment's region: as ``role_arn`` when given (cross-account), assumed again before
     its credentials expire; else as the caller."""
     if not role_arn:
         return boto3.Session(region_name=env.region)
     return assumed_role_session(role_arn, f"iot-{purpose}-{env.name}", env.region)
+
+
+def lookup_session(env: EnvironmentSettings, lookup_role: bool, purpose: str) -> boto3.Session:
+    """`session_for` as the deployment's CDK lookup role when ``lookup_role`` (in the partition of its region, as the
+    pipeline grants it), else as the caller."""
+    if not lookup_role:
+        return session_for(env, None, purpose)
+    partition = boto3.Session().get_partition_for_region(env.region)
+    return session_for(env, bootstrap_role_arn("lookup", env.account, env.region, partition), purpose)
 
 
 def common_arguments(parser: argparse.ArgumentParser) -> None:

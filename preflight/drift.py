@@ -10,7 +10,6 @@ pipeline's account). Exits 0 when detection ran (drift or not), 1 when it could 
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
 from collections.abc import Callable
@@ -24,8 +23,9 @@ from botocore.exceptions import BotoCoreError, ClientError
 from platform_config import ConfigError, EnvironmentSettings, load_config_file
 from platform_config.alarms import DRIFT_METRIC, PIPELINE_METRIC_NAMESPACE
 from platform_config.loader import CDK_JSON
-from platform_config.naming import bootstrap_role_arn, stack_name
-from preflight.cli import session_for
+from platform_config.naming import stack_name
+from preflight.cli import lookup_session
+from preflight.review.base import deployed_template
 
 DRIFTED = ["MODIFIED", "DELETED"]
 
@@ -57,8 +57,7 @@ def detect(
         sleep(5)
     if status["DetectionStatus"] == "DETECTION_FAILED" and "StackDriftStatus" not in status:
         raise DetectionFailed(f"drift detection of {stack} failed: {status.get('DetectionStatusReason', '')}")
-    template = cloudformation.get_template(StackName=stack, TemplateStage="Original")["TemplateBody"]
-    resources = (json.loads(template) if isinstance(template, str) else template).get("Resources", {})
+    resources = (deployed_template(cloudformation, stack) or {}).get("Resources", {})
     drifts = []
     request: dict[str, Any] = {"StackName": stack, "StackResourceDriftStatusFilters": DRIFTED}
     while True:  # paged by NextToken; botocore has no paginator for this operation
@@ -131,11 +130,7 @@ def main(argv: list[str] | None = None, session: Any | None = None) -> int:
     own = session if session is not None else boto3.Session()
     failed = False
     for deployment in deployments:
-        if session is not None:
-            account = session
-        else:
-            role = bootstrap_role_arn("lookup", deployment.account, deployment.region) if args.lookup_role else None
-            account = session_for(deployment, role, "drift")
+        account = session if session is not None else lookup_session(deployment, args.lookup_role, "drift")
         try:
             drifts = detect(
                 account.client("cloudformation", region_name=deployment.region), stack_name(deployment.name)

@@ -23,8 +23,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 from platform_config import ConfigError, EnvironmentSettings, PlatformConfig, load_config_file
 from platform_config.assembly import CDK_OUT, CloudAssembly
 from platform_config.loader import CDK_JSON
-from platform_config.naming import bootstrap_role_arn, stack_name
-from preflight.cli import session_for
+from platform_config.naming import stack_name
+from preflight.cli import lookup_session
 from preflight.review.base import base, deployed_template, template_fingerprint
 from preflight.review.changes import StackChanges, diff
 from preflight.review.guard import violations
@@ -103,8 +103,9 @@ def main(argv: list[str] | None = None, session: Any | None = None) -> int:
     def clients(deployment: EnvironmentSettings) -> Any:
         if session is not None:
             return session.client("cloudformation", region_name=deployment.region)
-        role = bootstrap_role_arn("lookup", deployment.account, deployment.region) if args.lookup_role else None
-        return session_for(deployment, role, "review").client("cloudformation", region_name=deployment.region)
+        return lookup_session(deployment, args.lookup_role, "review").client(
+            "cloudformation", region_name=deployment.region
+        )
 
     try:
         config = load_config_file(args.config)

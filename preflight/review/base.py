@@ -25,8 +25,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from platform_config import ConfigError, EnvironmentSettings, load_config_file
 from platform_config.loader import CDK_JSON
-from platform_config.naming import bootstrap_role_arn, stack_name
-from preflight.cli import session_for
+from platform_config.naming import stack_name
+from preflight.cli import lookup_session
 
 NOT_DEPLOYED = "none"
 
@@ -92,8 +92,8 @@ def main(argv: list[str] | None = None, clients: Callable[[EnvironmentSettings],
     def client(deployment: EnvironmentSettings) -> Any:
         if clients is not None:
             return clients(deployment)
-        role = bootstrap_role_arn("lookup", deployment.account, deployment.region) if args.lookup_role else None
-        return session_for(deployment, role, "review-base").client("cloudformation", region_name=deployment.region)
+        session = lookup_session(deployment, args.lookup_role, "review-base")
+        return session.client("cloudformation", region_name=deployment.region)
 
     try:
         deployed = deployed_template(client(deployment), stack_name(deployment.name))

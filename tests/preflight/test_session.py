@@ -21,7 +21,7 @@ from moto import mock_aws
 
 from platform_config import EnvironmentSettings
 from platform_config.naming import bootstrap_role_arn
-from preflight import assumed_role_session
+from preflight import assumed_role_session, cli
 from preflight.cli import session_for
 from tests.preflight.conftest import REGION, FakeSts, install_fake_sts
 
@@ -123,3 +123,17 @@ def test_session_for_assumes_the_role_in_moto(staging: EnvironmentSettings) -> N
     assert identity["Arn"] == (
         "arn:aws:sts::333333333333:assumed-role/cdk-hnb659fds-lookup-role-333333333333-us-east-1/iot-preflight-staging"
     )
+
+
+@pytest.mark.parametrize(
+    ("region", "partition"), [("us-east-1", "aws"), ("cn-north-1", "aws-cn"), ("us-gov-west-1", "aws-us-gov")]
+)
+def test_the_lookup_role_is_in_the_partition_of_the_deployment_s_region(
+    monkeypatch: pytest.MonkeyPatch, staging: EnvironmentSettings, region: str, partition: str
+) -> None:
+    """The pipeline grants the lookup role of its own partition (stack.partition): review and drift assume that one."""
+    assumed: list[str] = []
+    monkeypatch.setattr(cli, "assumed_role_session", lambda arn, name, region: assumed.append(arn))
+    cli.lookup_session(staging.model_copy(update={"region": region}), True, "review")
+    account = staging.account
+    assert assumed == [f"arn:{partition}:iam::{account}:role/cdk-hnb659fds-lookup-role-{account}-{region}"]
