@@ -68,3 +68,13 @@ class CloudAssembly:
         """cdk-nag's and CloudFormation validation's findings, acknowledged or not (validation-report.json)."""
         report: dict[str, Any] = json.loads((self.outdir / "validation-report.json").read_text())
         return report
+
+
+def construct_path(resource: dict[str, Any], logical_id: str) -> str:
+    """A template resource's construct path inside its stack, as people know it: aws:cdk:path without the stack's
+    own prefix and the trailing Resource/Default (Pipeline/Prod/Platform/Database/Instance/Resource ->
+    Database/Instance); the logical id when the resource has no such metadata."""
+    parts = str(resource.get("Metadata", {}).get("aws:cdk:path", "")).split("/")[3:]
+    if parts and parts[-1] in ("Resource", "Default"):
+        parts = parts[:-1]
+    return "/".join(parts) or logical_id

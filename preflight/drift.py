@@ -22,6 +22,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from platform_config import ConfigError, EnvironmentSettings, load_config_file
 from platform_config.alarms import DRIFT_METRIC, PIPELINE_METRIC_NAMESPACE
+from platform_config.assembly import construct_path
 from platform_config.loader import CDK_JSON
 from platform_config.naming import stack_name
 from preflight.cli import lookup_session
@@ -67,19 +68,11 @@ def detect(
                 f"{d['PropertyPath'].lstrip('/')}: expected {d.get('ExpectedValue')}, actual {d.get('ActualValue')}"
                 for d in item.get("PropertyDifferences", [])
             )
-            path = _path(resources, item["LogicalResourceId"])
+            path = construct_path(resources.get(item["LogicalResourceId"], {}), item["LogicalResourceId"])
             drifts.append(Drift(path, item["ResourceType"], item["StackResourceDriftStatus"], differences))
         if not page.get("NextToken"):
             return sorted(drifts, key=lambda d: d.path)
         request["NextToken"] = page["NextToken"]
-
-
-def _path(resources: dict[str, Any], logical_id: str) -> str:
-    path = str(resources.get(logical_id, {}).get("Metadata", {}).get("aws:cdk:path", ""))
-    parts = path.split("/")[3:]
-    if parts and parts[-1] in ("Resource", "Default"):
-        parts = parts[:-1]
-    return "/".join(parts) or logical_id
 
 
 def describe(deployment: str, stack: str, drifts: list[Drift]) -> str:

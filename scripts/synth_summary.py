@@ -43,10 +43,10 @@ def plugin_reports(cdk_out: Path) -> list[dict[str, Any]]:
     return reports
 
 
-def validation_findings(cdk_out: Path) -> dict[str, tuple[int, int]]:
+def validation_findings(reports: list[dict[str, Any]]) -> dict[str, tuple[int, int]]:
     """(acknowledged, unacknowledged) finding counts per validation plugin."""
     counts: dict[str, tuple[int, int]] = {}
-    for plugin in plugin_reports(cdk_out):
+    for plugin in reports:
         acknowledged = sum(len(v["violatingConstructs"]) for v in plugin.get("suppressedViolations", []))
         open_findings = sum(len(v["violatingConstructs"]) for v in plugin.get("violations", []))
         counts[plugin["pluginName"]] = (acknowledged, open_findings)
@@ -63,12 +63,13 @@ def main(argv: list[str]) -> int:
             f"{t.split('::', 1)[1]} {n}" for t, n in Counter(r["Type"] for r in resources.values()).most_common(3)
         )
         print(f"  {name}: {len(resources)} resources ({top}, ...)")
-    findings = validation_findings(cdk_out)
+    reports = plugin_reports(cdk_out)
+    findings = validation_findings(reports)
     unacknowledged = 0
     for plugin, (acknowledged, open_findings) in findings.items():
         print(f"{plugin}: {acknowledged} acknowledged, {open_findings} unacknowledged")
         unacknowledged += open_findings
-    for plugin in plugin_reports(cdk_out):
+    for plugin in reports:
         for violation in plugin.get("violations", []):
             for construct in violation["violatingConstructs"]:
                 print(f"  {violation['ruleName']} {construct['constructPath']}: {violation['description']}")

@@ -50,12 +50,15 @@ def review(deployment: EnvironmentSettings, environment: str, assembly: CloudAss
     return Review(changes, stops, (template_fingerprint(before), template_fingerprint(stack.template)))
 
 
-def write_reports(directory: Path, name: str, changes: StackChanges, stops: list[str]) -> None:
+def write_reports(directory: Path, name: str, changes: StackChanges, stops: list[str]) -> str:
+    """reports/review-<deployment>.{md,json,xml}; returns the Markdown report (what the log shows)."""
     directory.mkdir(parents=True, exist_ok=True)
     stem = directory / f"review-{name}"
-    stem.with_suffix(".md").write_text(markdown(name, changes, stops))
+    text = markdown(name, changes, stops)
+    stem.with_suffix(".md").write_text(text)
     stem.with_suffix(".json").write_text(as_json(name, changes, stops))
     stem.with_suffix(".xml").write_text(junit(name, changes, stops))
+    return text
 
 
 def write_variables(directory: Path, environment: str, reviewed: dict[str, Review]) -> None:
@@ -81,8 +84,7 @@ def run(
     stopped: list[str] = []
     for deployment in config.deployments(env):
         result = review(deployment, environment, assembly, clients(deployment))
-        write_reports(reports, deployment.name, result.changes, result.stops)
-        print(markdown(deployment.name, result.changes, result.stops))
+        print(write_reports(reports, deployment.name, result.changes, result.stops))
         reviewed[deployment.name] = result
         stopped += result.stops
     write_variables(reports, environment, reviewed)

@@ -15,6 +15,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from platform_config.assembly import construct_path
 from preflight.review.schemas import immutability
 
 SECURITY_TYPES = (
@@ -74,18 +75,6 @@ class StackChanges:
         return line
 
 
-def _path(resource: dict[str, Any], logical_id: str) -> str:
-    """aws:cdk:path without the stack's own prefix (Pipeline/Prod/Platform/Database/Instance/Resource -> ...)."""
-    full = str(resource.get("Metadata", {}).get("aws:cdk:path", ""))
-    parts = full.split("/")
-    if len(parts) < 4:
-        return logical_id
-    inner = parts[3:]
-    if inner and inner[-1] in ("Resource", "Default"):
-        inner = inner[:-1]
-    return "/".join(inner) or logical_id
-
-
 def _references(value: Any) -> set[tuple[str, str]]:
     """(logical id, attribute) of each resource a property value refers to; the attribute is "" for a Ref."""
     found: set[tuple[str, str]] = set()
@@ -125,7 +114,7 @@ def diff(deployed: dict[str, Any] | None, new: dict[str, Any], *, stack: str, re
     resources = new.get("Resources", {})
     changes: dict[str, ResourceChange] = {}
     for logical_id, resource in resources.items():
-        path = _path(resource, logical_id)
+        path = construct_path(resource, logical_id)
         if logical_id not in old:
             changes[logical_id] = ResourceChange(logical_id, path, resource["Type"], "Add")
             continue
@@ -147,7 +136,9 @@ def diff(deployed: dict[str, Any] | None, new: dict[str, Any], *, stack: str, re
             )
     for logical_id, resource in old.items():
         if logical_id not in resources:
-            changes[logical_id] = ResourceChange(logical_id, _path(resource, logical_id), resource["Type"], "Remove")
+            changes[logical_id] = ResourceChange(
+                logical_id, construct_path(resource, logical_id), resource["Type"], "Remove"
+            )
     _propagate_replacements(changes, resources, region)
     return StackChanges(stack, sorted(changes.values(), key=lambda c: c.path), _outputs(deployed, new))
 
@@ -185,7 +176,7 @@ def _propagate_replacements(changes: dict[str, ResourceChange], resources: dict[
             properties = tuple(sorted({*(current.properties if current else ()), *(c.split(" ")[0] for c in causes)}))
             changes[logical_id] = ResourceChange(
                 logical_id,
-                _path(resource, logical_id),
+                construct_path(resource, logical_id),
                 resource["Type"],
                 "Modify",
                 properties,
