@@ -221,7 +221,12 @@ class PlatformMonitoring(Construct):
                     title="Database authentication failures (the secret does not log in even after a re-read)",
                     metrics=[
                         CustomMetricWithAlarm(
-                            metric=processor("DatabaseAuthFailures", "Sum", command, dimensions={"Service": command}),
+                            metric=processor(
+                                "DatabaseAuthFailures",
+                                "Sum",
+                                command,
+                                dimensions={METRIC_DIMENSION: stream.stream_name, "Service": command},
+                            ),
                             alarm_friendly_name=f"DatabaseAuth{command.capitalize()}",
                             add_alarm={
                                 WARNING: CustomThreshold(

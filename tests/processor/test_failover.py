@@ -76,7 +76,8 @@ def test_a_lock_wait_ends_at_the_lock_timeout_instead_of_hanging(kinesis, stream
 
 
 def test_every_session_notices_a_dead_peer_within_seconds(postgres, database, processor_env):
-    credentials = Credentials(ConsumerSettings.from_env({**processor_env, "DB_NAME": database}).database, "consume")
+    settings = ConsumerSettings.from_env({**processor_env, "DB_NAME": database})
+    credentials = Credentials(settings.database, "consume", settings.stream_name)
     leases = ShardLeases(lambda: credentials.connect(statement_timeout_ms=10_000, autocommit=True), "s")
     try:
         shown = {
@@ -108,7 +109,8 @@ def test_shards_whose_32_bit_lock_keys_collide_are_owned_by_different_tasks(post
            GROUP BY hashtext('collisions/' || s) HAVING count(*) > 1 LIMIT 1"""
     ).fetchone()
     assert db.execute("SELECT hashtext(%s) = hashtext(%s)", (f"{stream}/{a}", f"{stream}/{b}")).fetchone() == (True,)
-    credentials = Credentials(ConsumerSettings.from_env({**processor_env, "DB_NAME": database}).database, "consume")
+    settings = ConsumerSettings.from_env({**processor_env, "DB_NAME": database})
+    credentials = Credentials(settings.database, "consume", settings.stream_name)
     connect = lambda: credentials.connect(autocommit=True)  # noqa: E731
     one, two = ShardLeases(connect, stream), ShardLeases(connect, stream)
     try:

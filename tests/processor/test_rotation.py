@@ -125,8 +125,9 @@ def test_credentials_that_stay_wrong_are_an_error_naming_the_secret_and_a_metric
     assert errors and errors[0]["message"] == f"PostgreSQL rejects the credentials of secret {app_database.app_arn}"
     metric = metric_values(consumer.output(), "DatabaseAuthFailures")[0]
     assert metric["Service"] == "consume" and metric["DatabaseAuthFailures"] == 1
+    assert metric["StreamName"] == secret_env["STREAM_NAME"]  # one deployment's, where several share an account
     assert metric["_aws"]["CloudWatchMetrics"][0]["Metrics"] == [{"Name": "DatabaseAuthFailures", "Unit": "Count"}]
-    assert metric["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["Service"]]
+    assert metric["_aws"]["CloudWatchMetrics"][0]["Dimensions"] == [["StreamName", "Service"]]
 
 
 @pytest.mark.parametrize("settings", [ConsumerSettings, ServerSettings])

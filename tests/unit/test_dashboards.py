@@ -70,7 +70,12 @@ def test_credentials_that_stay_wrong_after_a_rotation_notify(synth: Synth, env: 
         alarm = alarms[f"iot-{env}-Processor-DatabaseAuth{service}-Warning"]
         (metric,) = [m["MetricStat"]["Metric"] for m in alarm.get("Metrics", []) if "MetricStat" in m] or [alarm]
         assert metric["MetricName"] == "DatabaseAuthFailures" and metric["Namespace"] == "IotPlatform/Processor"
-        assert metric["Dimensions"] == [{"Name": "Service", "Value": service.lower()}]
+        # The deployment's stream too: environments sharing an account and region must not trip each other's alarm.
+        (stream,) = synth.resources(env, "AWS::Kinesis::Stream")
+        assert sorted(metric["Dimensions"], key=lambda d: d["Name"]) == [
+            {"Name": "Service", "Value": service.lower()},
+            {"Name": "StreamName", "Value": {"Ref": stream}},
+        ]
         assert (alarm["ComparisonOperator"], alarm["Threshold"]) == ("GreaterThanThreshold", 0)
 
 

@@ -89,7 +89,7 @@ def readings_query(start: datetime | None, end: datetime | None, after: datetime
 
 
 def create_app(settings: ServerSettings, credentials: Credentials | None = None) -> FastAPI:
-    credentials = credentials or Credentials(settings.database, "serve")
+    credentials = credentials or Credentials(settings.database, "serve", settings.stream_name)
     # Every new connection is opened with the credentials in force (kwargs is resolved per connection) and retried
     # with the secret re-read if they were rotated away; connections live at most max_lifetime (1 hour).
     pool = ConnectionPool(

@@ -183,6 +183,7 @@ class ConsumerSettings:
 
 @dataclass(frozen=True)
 class ServerSettings:
+    stream_name: str  # the deployment's stream: the StreamName dimension of serve's metrics
     port: int
     pool_timeout_seconds: float
     database: DatabaseSettings
@@ -192,6 +193,7 @@ class ServerSettings:
     def from_env(cls, env: Mapping[str, str] | None = None) -> ServerSettings:
         env = os.environ if env is None else env
         return cls(
+            stream_name=_required(env, c.STREAM_NAME),
             port=_int(env, c.PORT, c.DEFAULT_PORT, 1, 65535),
             pool_timeout_seconds=_float(env, c.DB_POOL_TIMEOUT_SECONDS, 5.0, 0.1, 120.0),
             database=DatabaseSettings.from_env(env),

@@ -110,7 +110,7 @@ class Consumer:
         self.settings = settings
         self.heartbeat = heartbeat
         self.kinesis = kinesis
-        self.credentials = credentials or Credentials(settings.database, "consume")
+        self.credentials = credentials or Credentials(settings.database, "consume", settings.stream_name)
         self.max_future = timedelta(seconds=settings.max_future_seconds)
         self.cache = LatestCache(redis_client)
         self.cache_updater = CacheUpdater(self.cache)

@@ -37,7 +37,7 @@ DEFAULT_DATA_DIR: Final = "/mnt/iot"
 # -- AWS -----------------------------------------------------------------------------------------------------
 AWS_REGION: Final = "AWS_REGION"  # region of the stream and of the secret
 AWS_ENDPOINT_URL: Final = "AWS_ENDPOINT_URL"  # read by boto3 itself; set only for an emulator
-STREAM_NAME: Final = "STREAM_NAME"  # consume: the Kinesis stream
+STREAM_NAME: Final = "STREAM_NAME"  # the Kinesis stream: consume reads it; both name their metrics by it
 
 # Names of variables, not secrets (S105 is a false positive on this whole module).
 # ruff: noqa: S105

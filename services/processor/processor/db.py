@@ -96,9 +96,11 @@ def base_role(username: str) -> str:
 class Credentials:
     """The database user and password now in force; thread-safe, shared by every connection of a process."""
 
-    def __init__(self, settings: DatabaseSettings, service: str, secrets_client: Any = None) -> None:
+    def __init__(self, settings: DatabaseSettings, service: str, stream_name: str, secrets_client: Any = None) -> None:
         self.settings = settings
         self.service = service
+        # StreamName tells deployments apart where several share an account and region (as every processor metric).
+        self.dimensions = {"StreamName": stream_name, "Service": service}
         self._client = secrets_client
         self._lock = threading.Lock()
         self._current: tuple[str, str] | None = None
@@ -180,7 +182,7 @@ class Credentials:
             f"PostgreSQL rejects the credentials of {self.source}",
             extra={"user": user, "detail": detail, "service": self.service},
         )
-        emit_metrics({"Service": self.service}, {"DatabaseAuthFailures": (1, "Count")})
+        emit_metrics(self.dimensions, {"DatabaseAuthFailures": (1, "Count")})
         raise CredentialsRejected(f"PostgreSQL rejects the credentials of {self.source} (user {user})")
 
     def _load(self) -> tuple[str, str]:
@@ -197,7 +199,7 @@ class Credentials:
                 raise ValueError("username and password must be non-empty strings")
         except Exception as exc:  # AWS errors, missing keys, bad JSON: all mean "cannot log in", named precisely
             log.error(f"cannot read the database credentials from secret {arn}", extra={"error": str(exc)})
-            emit_metrics({"Service": self.service}, {"DatabaseAuthFailures": (1, "Count")})
+            emit_metrics(self.dimensions, {"DatabaseAuthFailures": (1, "Count")})
             raise CredentialsUnavailable(f"cannot read the database credentials from secret {arn}: {exc}") from None
         return user, password
 
