@@ -5,7 +5,7 @@ moto 5.2.5's `ResourceMap.update` calls a type's `update_from_cloudformation_jso
 vanishes from the stack. And it accepts an update that changes nothing. Here, per resource, as CloudFormation does:
 - added resources are created, removed ones deleted after every create and update (the cleanup phase);
 - a modified resource whose changed properties include a create-only one (from CloudFormation's own resource schemas,
-  as cfn-lint bundles them: the same source `preflight.review` decides replacements from), or whose type changed, is
+  as cfn-lint bundles them, read by the review's own `immutability`), or whose type changed, is
   replaced: a new one is created (a new physical id), the old one deleted in the cleanup phase; a custom-named
   resource cannot be replaced without a new name (CloudFormation's own error);
 - otherwise it is updated in place through the type's update model; a type with none, or a change of a property its
@@ -23,52 +23,24 @@ deleted), and CloudFormation's conditional replacements (`conditionalCreateOnlyP
 from __future__ import annotations
 
 import json
-from functools import cache
 from typing import Any
 
-from cfnlint.schema import PROVIDER_SCHEMA_MANAGER
 from moto.cloudformation import models as cfn_models
 from moto.cloudformation import parsing
 from moto.cloudformation.exceptions import ValidationError
 from moto.core.utils import utcnow
 
 from localaws.models import rds
+from preflight.review.changes import references as template_references
+from preflight.review.schemas import immutability
 
 # Types whose update model applies only some properties in place: a change of any other fails the update.
 IN_PLACE_PROPERTIES: dict[str, frozenset[str]] = {"AWS::RDS::DBInstance": frozenset(rds.IN_PLACE)}
 
 
-@cache
-def create_only(region: str, resource_type: str) -> frozenset[str]:
-    """The top-level create-only properties of ``resource_type`` (none for custom and SAM types)."""
-    if not resource_type.startswith("AWS::") or resource_type.startswith("AWS::Serverless::"):
-        return frozenset()
-    try:
-        schema = PROVIDER_SCHEMA_MANAGER.get_resource_schema(region, resource_type).schema
-    except Exception:  # cfn-lint raises its own not-found error for a type without a schema
-        return frozenset()
-    paths = schema.get("createOnlyProperties", [])
-    return frozenset(path.removeprefix("/properties/").split("/", 1)[0] for path in paths)
-
-
 def references(value: Any) -> set[str]:
     """Logical ids a template value refers to (Ref, Fn::GetAtt, Fn::Sub)."""
-    found: set[str] = set()
-    if isinstance(value, dict):
-        if isinstance(value.get("Ref"), str) and not value["Ref"].startswith("AWS::"):
-            found.add(value["Ref"])
-        if "Fn::GetAtt" in value:
-            target = value["Fn::GetAtt"]
-            found.add(target[0] if isinstance(target, list) else str(target).split(".")[0])
-        if "Fn::Sub" in value:
-            text = value["Fn::Sub"] if isinstance(value["Fn::Sub"], str) else value["Fn::Sub"][0]
-            found.update(part.split("}")[0].split(".")[0] for part in text.split("${")[1:])
-        for item in value.values():
-            found |= references(item)
-    elif isinstance(value, list):
-        for item in value:
-            found |= references(item)
-    return found
+    return {logical_id for logical_id, _ in template_references(value)}
 
 
 def _same(left: Any, right: Any) -> bool:
@@ -106,7 +78,7 @@ def _update_one(
     old_props, new_props = old.get("Properties", {}), new.get("Properties", {})
     changed = {p for p in set(old_props) | set(new_props) if not _same(old_props.get(p), new_props.get(p))}
     changed |= {p for p, value in new_props.items() if references(value) & replaced}
-    if old["Type"] != new["Type"] or changed & create_only(self._region_name, new["Type"]):
+    if old["Type"] != new["Type"] or changed & immutability(self._region_name, new["Type"]).create_only:
         _replace(self, logical_id, new, changed)
         return "replace"
     if not changed:

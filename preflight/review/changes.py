@@ -75,7 +75,7 @@ class StackChanges:
         return line
 
 
-def _references(value: Any) -> set[tuple[str, str]]:
+def references(value: Any) -> set[tuple[str, str]]:
     """(logical id, attribute) of each resource a property value refers to; the attribute is "" for a Ref."""
     found: set[tuple[str, str]] = set()
     if isinstance(value, dict):
@@ -91,10 +91,10 @@ def _references(value: Any) -> set[tuple[str, str]]:
                 name, _, attribute = part.split("}")[0].partition(".")
                 found.add((name, attribute))
         for item in value.values():
-            found |= _references(item)
+            found |= references(item)
     elif isinstance(value, list):
         for item in value:
-            found |= _references(item)
+            found |= references(item)
     return found
 
 
@@ -154,22 +154,22 @@ def _propagate_replacements(changes: dict[str, ResourceChange], resources: dict[
             if logical_id in replaced or (current is not None and current.action == "Add"):
                 continue
             create_only = immutability(region, resource["Type"]).create_only
-            references = [
+            causing = [
                 (name, target, attribute)
                 for name, value in sorted(resource.get("Properties", {}).items())
                 if name in create_only
-                for target, attribute in sorted(_references(value))
+                for target, attribute in sorted(references(value))
                 if target in replaced
             ]
-            if not references:
+            if not causing:
                 continue
-            definite = any(_identity(attribute) for _, _, attribute in references)
+            definite = any(_identity(attribute) for _, _, attribute in causing)
             if current is not None and (current.replacement == MAYBE and not definite):
                 continue  # already known to be a possible replacement
             causes = tuple(
                 dict.fromkeys(
                     f"{name} -> {target}" + (f".{attribute}" if attribute else "")
-                    for name, target, attribute in references
+                    for name, target, attribute in causing
                     if _identity(attribute) == definite
                 )
             )
