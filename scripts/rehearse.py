@@ -18,7 +18,7 @@ from pathlib import Path
 
 from localaws.rehearsal import day2, review
 from localaws.rehearsal.deploy import DeploymentFailed
-from localaws.rehearsal.runner import RehearsalStopped, rehearse
+from localaws.rehearsal.runner import RehearsalStopped, rehearse, summary_line
 from localaws.rehearsal.tasks import TaskFailed
 from platform_config.assembly import CDK_OUT, CloudAssembly
 from platform_config.loader import REPO_ROOT
@@ -46,10 +46,7 @@ def main() -> int:
         print(f"rehearsal stopped: {error}\nlogs: {workdir}")
         day2_failed = 0 if args.no_day2 else len(day2.NAMES)
         review_failed = 0 if args.no_review else len(review.NAMES)
-        print(
-            f"integration_passed=0 integration_failed=1 day2_passed=0 day2_failed={day2_failed} review_passed=0 "
-            f"review_failed={review_failed}"
-        )
+        print(summary_line((0, 1), (0, day2_failed), (0, review_failed)))
         return 1
     (REPO_ROOT / "cfn-outputs").mkdir(exist_ok=True)
     (REPO_ROOT / "cfn-outputs" / "flat-outputs.json").write_text(

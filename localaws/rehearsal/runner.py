@@ -43,6 +43,14 @@ class RehearsalStopped(RuntimeError):
     """The stage could not be played; the message says why."""
 
 
+def summary_line(integration: tuple[int, int], day2: tuple[int, int], review: tuple[int, int]) -> str:
+    """The rehearsal's last line from (passed, failed) of each part: what `make rehearse` ends with."""
+    return (
+        f"integration_passed={integration[0]} integration_failed={integration[1]} day2_passed={day2[0]} "
+        f"day2_failed={day2[1]} review_passed={review[0]} review_failed={review[1]}"
+    )
+
+
 @dataclass
 class RehearsalResult:
     """What the first integration suite reported, each scenario's result, where to look, and the timings."""
@@ -68,12 +76,7 @@ class RehearsalResult:
 
     @property
     def summary(self) -> str:
-        day2_passed, day2_failed = summary(self.day2)
-        review_passed, review_failed = summary(self.review)
-        return (
-            f"integration_passed={self.passed} integration_failed={self.failed} day2_passed={day2_passed} "
-            f"day2_failed={day2_failed} review_passed={review_passed} review_failed={review_failed}"
-        )
+        return summary_line((self.passed, self.failed), summary(self.day2), summary(self.review))
 
     @property
     def ok(self) -> bool:
