@@ -32,7 +32,6 @@ import jsonschema
 import requests
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
-from botocore.credentials import ReadOnlyCredentials
 
 from localaws.servers import LOOPBACK, free_port
 
@@ -42,28 +41,25 @@ _SIGNATURE = re.compile(r"Credential=(?P<key>[^/]+)/(?P<date>\d{8})/(?P<region>[
 class ApiGatewayDataPlane:
     """Serves the deployed REST APIs of one moto account/region on 127.0.0.1 (a free port)."""
 
-    def __init__(
-        self, aws_env: dict[str, str], targets: dict[str, Sequence[str]], credentials: ReadOnlyCredentials
-    ) -> None:
+    def __init__(self, aws_env: dict[str, str], targets: dict[str, Sequence[str]]) -> None:
         self.region = aws_env["AWS_REGION"]
-        self.session = boto3.session.Session(
+        session = boto3.session.Session(
             aws_access_key_id=aws_env["AWS_ACCESS_KEY_ID"],
             aws_secret_access_key=aws_env["AWS_SECRET_ACCESS_KEY"],
             aws_session_token=aws_env.get("AWS_SESSION_TOKEN"),
             region_name=self.region,
         )
-        self.endpoint_url = aws_env["AWS_ENDPOINT_URL"]
+        # Clients made once: they are thread-safe, a session is not (requests are served from many threads).
+        self.apigateway = session.client("apigateway", endpoint_url=aws_env["AWS_ENDPOINT_URL"])
+        self.kinesis = session.client("kinesis", endpoint_url=aws_env["AWS_ENDPOINT_URL"])
+        self.credentials = session.get_credentials().get_frozen_credentials()  # what a signed request must use
         # load balancer DNS name (DNS is case-insensitive) -> the "127.0.0.1:port" of each of its targets
         self.targets = {name.lower(): addresses for name, addresses in targets.items()}
         self._turn = itertools.count()
-        self.credentials = credentials
         self.port = free_port()
         self.endpoint = f"http://{LOOPBACK}:{self.port}"
         self._server = ThreadingHTTPServer((LOOPBACK, self.port), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
-
-    def client(self, service: str) -> Any:
-        return self.session.client(service, endpoint_url=self.endpoint_url)
 
     def start(self) -> None:
         self._thread.start()
@@ -109,7 +105,7 @@ class ApiGatewayDataPlane:
         if len(segments) < 3:
             return _error(403, "Missing Authentication Token")
         api_id, stage, path = segments[0], segments[1], "/" + "/".join(segments[2:])
-        apigw = self.client("apigateway")
+        apigw = self.apigateway
         try:
             apigw.get_stage(restApiId=api_id, stageName=stage)
             resources = apigw.get_resources(restApiId=api_id, limit=500)["items"]
@@ -165,10 +161,10 @@ class ApiGatewayDataPlane:
         rendered = re.sub(r"\$input\.path\('\$\.(\w+)'\)", lambda m: str(document.get(m[1], "")), rendered)
         call = json.loads(rendered)
         try:
-            answer = self.client("kinesis").put_record(
+            answer = self.kinesis.put_record(
                 StreamName=call["StreamName"], Data=base64.b64decode(call["Data"]), PartitionKey=call["PartitionKey"]
             )
-        except self.client("kinesis").exceptions.ClientError as error:
+        except self.kinesis.exceptions.ClientError as error:
             return _error(400, str(error))
         response = next(r for r in integration["integrationResponses"].values() if r["statusCode"] == "200")
         out = response["responseTemplates"]["application/json"]

@@ -8,7 +8,7 @@ from typing import Any
 
 from moto.applicationautoscaling.models import applicationautoscaling_backends
 
-from localaws.models.base import Model
+from localaws.models.base import Model, camel
 
 
 class ScalableTarget(Model):
@@ -30,15 +30,6 @@ class ScalableTarget(Model):
         )
         physical = f"{props['ResourceId']}|{props['ScalableDimension']}|{props['ServiceNamespace']}"
         return cls(physical)
-
-
-def _camel(document: Any) -> Any:
-    """CloudFormation's PascalCase property names to the API's camelCase."""
-    if isinstance(document, dict):
-        return {key[0].lower() + key[1:]: _camel(value) for key, value in document.items()}
-    if isinstance(document, list):
-        return [_camel(item) for item in document]
-    return document
 
 
 class ScalingPolicy(Model):
@@ -67,7 +58,7 @@ class ScalingPolicy(Model):
             service_namespace=namespace,
             resource_id=resource_id,
             scalable_dimension=dimension,
-            policy_body=_camel(props[body_key]),
+            policy_body=camel(props[body_key]),
             policy_type=props["PolicyType"],
         )
         return cls(policy.policy_arn)

@@ -10,6 +10,7 @@ from typing import Any
 
 from moto.cloudformation.exceptions import ValidationError
 from moto.core.common_models import CloudFormationModel
+from moto.core.utils import pascal_to_camelcase, remap_nested_keys
 from moto.secretsmanager.models import secretsmanager_backends
 
 _RESOLVE = re.compile(
@@ -20,6 +21,11 @@ _RESOLVE = re.compile(
 
 def flag(value: Any) -> bool:
     return str(value).lower() == "true"
+
+
+def camel(document: Any) -> Any:
+    """CloudFormation's PascalCase property names to the API's camelCase, nested (moto's own remapping)."""
+    return remap_nested_keys(document, pascal_to_camelcase)
 
 
 def tags(properties: dict[str, Any]) -> list[dict[str, str]]:

@@ -41,7 +41,8 @@ class ConditionResult:
     rules: list[RuleResult]
 
 
-def _alarm_state(cloudwatch: Any, name: str) -> str | None:
+def alarm_state(cloudwatch: Any, name: str) -> str | None:
+    """The StateValue of the metric or composite alarm ``name``; None when there is no such alarm."""
     answer = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm", "MetricAlarm"])
     alarms = answer.get("CompositeAlarms", []) + answer.get("MetricAlarms", [])
     return alarms[0]["StateValue"] if alarms else None
@@ -71,7 +72,7 @@ def evaluate_rule(
     result = RuleResult(rule["Name"], True, "", 0)
     deadline = time.monotonic() + float(config.get("WaitTime", "0")) * minute
     while True:
-        state = _alarm_state(cloudwatch, config["AlarmName"])
+        state = alarm_state(cloudwatch, config["AlarmName"])
         result.readings += 1
         frozen = credentials.get_frozen_credentials()
         if not result.credentials or result.credentials[-1] != frozen:

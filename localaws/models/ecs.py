@@ -17,6 +17,8 @@ from typing import Any
 
 from moto.ecs import models as ecs_models
 
+from localaws.models.base import camel
+
 
 def _create_task_definition(
     cls: type[ecs_models.TaskDefinition],
@@ -28,11 +30,10 @@ def _create_task_definition(
 ) -> ecs_models.TaskDefinition:
     """A task definition with everything the template sets (moto's model keeps only containers, volumes, memory)."""
     props = cloudformation_json["Properties"]
-    camel = ecs_models.remap_nested_keys
     return ecs_models.ecs_backends[account_id][region_name].register_task_definition(
         family=props.get("Family", resource_name),
-        container_definitions=camel(props.get("ContainerDefinitions", []), ecs_models.pascal_to_camelcase),
-        volumes=camel(props.get("Volumes", []), ecs_models.pascal_to_camelcase),
+        container_definitions=camel(props.get("ContainerDefinitions", [])),
+        volumes=camel(props.get("Volumes", [])),
         network_mode=props.get("NetworkMode"),
         tags=[{"key": t["Key"], "value": t["Value"]} for t in props.get("Tags", [])],
         requires_compatibilities=props.get("RequiresCompatibilities"),
@@ -40,9 +41,7 @@ def _create_task_definition(
         memory=props.get("Memory"),
         task_role_arn=props.get("TaskRoleArn"),
         execution_role_arn=props.get("ExecutionRoleArn"),
-        runtime_platform=camel(props["RuntimePlatform"], ecs_models.pascal_to_camelcase)
-        if "RuntimePlatform" in props
-        else None,
+        runtime_platform=camel(props["RuntimePlatform"]) if "RuntimePlatform" in props else None,
     )
 
 
@@ -57,23 +56,20 @@ def _create_service(
     """A service with its launch type, network configuration, load balancers and tags (moto's model drops them)."""
     props = cloudformation_json["Properties"]
     cluster, definition = props["Cluster"], props["TaskDefinition"]
-    camel = ecs_models.remap_nested_keys
     network = props.get("NetworkConfiguration")
     return ecs_models.ecs_backends[account_id][region_name].create_service(
         cluster_str=getattr(cluster, "name", cluster),
         service_name=props.get("ServiceName", resource_name),
         desired_count=int(props.get("DesiredCount", 1)),
         task_definition_str=getattr(definition, "arn", definition),
-        load_balancers=camel(props.get("LoadBalancers", []), ecs_models.pascal_to_camelcase),
+        load_balancers=camel(props.get("LoadBalancers", [])),
         scheduling_strategy=props.get("SchedulingStrategy"),
         tags=[{"key": t["Key"], "value": t["Value"]} for t in props.get("Tags", [])],
-        deployment_controller=camel(props["DeploymentController"], ecs_models.pascal_to_camelcase)
-        if "DeploymentController" in props
-        else None,
+        deployment_controller=camel(props["DeploymentController"]) if "DeploymentController" in props else None,
         launch_type=props.get("LaunchType"),
         platform_version=props.get("PlatformVersion"),
         propagate_tags=props.get("PropagateTags", "NONE"),
-        network_configuration=camel(network, ecs_models.pascal_to_camelcase) if network else None,
+        network_configuration=camel(network) if network else None,
         role_arn=props.get("Role"),
     )
 

@@ -23,7 +23,7 @@ from typing import Any
 from botocore.credentials import ReadOnlyCredentials
 from botocore.exceptions import ClientError
 
-from localaws.models.codepipeline import ConditionResult, evaluate_condition
+from localaws.models.codepipeline import ConditionResult, alarm_state, evaluate_condition
 from localaws.rehearsal.scenarios import check
 from localaws.rehearsal.stage import Stage
 from platform_config import EnvironmentSettings
@@ -52,11 +52,6 @@ def _with(settings: EnvironmentSettings, **monitoring: Any) -> EnvironmentSettin
 def _evaluate(stage: Stage, condition: dict[str, Any], **timing: Any) -> ConditionResult:
     source = stage.pipeline.session(validate=False)  # SHORT_CREDENTIALS is below botocore's 900-second check
     return evaluate_condition(condition, source, stage.account.endpoint, minute=MINUTE, poll=POLL, **timing)
-
-
-def _state(cloudwatch: Any, name: str) -> str:
-    answer = cloudwatch.describe_alarms(AlarmNames=[name], AlarmTypes=["CompositeAlarm", "MetricAlarm"])
-    return str((answer["CompositeAlarms"] + answer["MetricAlarms"])[0]["StateValue"])
 
 
 def _watched_alarm(stage: Stage) -> str:
@@ -95,13 +90,13 @@ def health_gates(stage: Stage) -> list[str]:
     cloudwatch.set_alarm_state(AlarmName=watched, StateValue="ALARM", StateReason="rehearsal: users are hurt")
     for run in runs:
         run.join(60)
-    during = _state(cloudwatch, users_hurt_alarm_name(stage.settings.name))
+    during = alarm_state(cloudwatch, users_hurt_alarm_name(stage.settings.name))
     cloudwatch.set_alarm_state(AlarmName=watched, StateValue="OK", StateReason="rehearsal: recovered")
     check(results["bake"].result == "FAIL", f"bake during an alarm: {results['bake'].result}")
     check(results["rollback"].result == "ROLLBACK", f"prod's condition during an alarm: {results['rollback'].result}")
     check("ALARM" in results["bake"].rules[0].states, f"the bake never saw ALARM: {results['bake'].rules[0].states}")
     check(during == "ALARM", f"the users-hurt alarm was {during} while {watched} was ALARM")
-    after = _state(cloudwatch, users_hurt_alarm_name(stage.settings.name))
+    after = alarm_state(cloudwatch, users_hurt_alarm_name(stage.settings.name))
     check(after == "OK", f"the users-hurt alarm stayed {after} after {watched} recovered")
 
     long_bake = _with(stage.settings, bake_minutes=3 * SHORT_CREDENTIALS, rollback_on_alarm=False)

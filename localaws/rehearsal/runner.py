@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from botocore.credentials import ReadOnlyCredentials
-
 from localaws.api_gateway import ApiGatewayDataPlane
 from localaws.rehearsal.account import Account
 from localaws.rehearsal.database import LocalDatabase
@@ -138,11 +136,8 @@ def rehearse(
         for service in ("ConsumeServiceName", "ServeServiceName"):
             ecs.reconcile(outputs["ClusterName"], outputs[service])
         timings["tasks"] = time.monotonic() - step
-        credentials = ReadOnlyCredentials(
-            account.env["AWS_ACCESS_KEY_ID"], account.env["AWS_SECRET_ACCESS_KEY"], account.env["AWS_SESSION_TOKEN"]
-        )
         targets = {outputs["LoadBalancerDnsName"]: ecs.serve_addresses}
-        api = stack.enter_context(_started(ApiGatewayDataPlane(account.env, targets, credentials)))
+        api = stack.enter_context(_started(ApiGatewayDataPlane(account.env, targets)))
         stage = Stage(
             assembly,
             config,
